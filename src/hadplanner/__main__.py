@@ -1,0 +1,3 @@
+from hadplanner.cli import main
+
+main()

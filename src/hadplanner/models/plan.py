@@ -1,0 +1,92 @@
+"""A bag-change plan: the JSON contract of ``../shared/spec/bag-scheduling.md``.
+
+``hadplanner plan REQUEST --json`` prints ``Plan.model_dump_json()``. Every
+datetime is timezone-aware (Europe/Paris) and is written with its UTC offset.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import AwareDatetime, Field, PlainSerializer
+
+from hadplanner.models.base import Model
+
+
+def _iso(value: dt.datetime) -> str:
+    return value.isoformat(timespec="minutes") if value.second == 0 else value.isoformat()
+
+
+Instant = Annotated[AwareDatetime, PlainSerializer(_iso, return_type=str)]
+"""An aware datetime written ``2027-01-04T10:00+01:00``-style with its offset."""
+
+
+class ChangedBy(StrEnum):
+    """Who hangs a bag."""
+
+    inpatient = "inpatient"
+    day_hospital = "day_hospital"
+    had_nurse = "had_nurse"
+
+
+class Bag(Model):
+    index: int = Field(ge=1)
+    prepared_at: Instant
+    start: Instant
+    end: Instant
+    duration_h: float = Field(gt=0)
+    overfill_h: float = Field(ge=0)
+    rate_ug_per_day: float = Field(gt=0)
+    dose_ug: float = Field(gt=0)
+    vials: int = Field(ge=1)
+    changed_by: ChangedBy
+
+
+class CyclePlan(Model):
+    number: int = Field(ge=1)
+    regimen: str
+    start: Instant
+    end: Instant
+    inpatient_until: Instant
+    bags: tuple[Bag, ...] = Field(min_length=1)
+
+
+class PlanTotals(Model):
+    """What a plan costs and asks of people: compared against the practice."""
+
+    bags: int
+    vials: int
+    euros: float
+    day_hospital_trips: int
+    """Patient trips to the day hospital for a bag change."""
+    nurse_visits: int
+    """HAD nurse visits for a bag change."""
+
+
+class Baseline(Model):
+    """The practice to beat on the same request (fixed weekday pairs, 3/4-day bags)."""
+
+    feasible: bool
+    reason: str | None = None
+    """Why the practice cannot plan this request safely, when it cannot."""
+    weekdays: tuple[str, str] | None = None
+    """The weekday pair chosen, e.g. ("mon", "thu")."""
+    bags: int | None = None
+    vials: int | None = None
+    euros: float | None = None
+    day_hospital_trips: int | None = None
+    nurse_visits: int | None = None
+    cycles: tuple[CyclePlan, ...] = ()
+
+
+class Plan(Model):
+    patient_id: str
+    drug: str
+    change_mode: ChangedBy
+    cycles: tuple[CyclePlan, ...]
+    totals: PlanTotals
+    baseline: Baseline
+    checked: bool = False
+    """True once the independent checker has passed every invariant on this plan."""

@@ -1,0 +1,244 @@
+"""The territory: communes, HAD establishments, their chemotherapy authorisations
+and intervention zones, and the prescribing centre.
+
+These models hold no geometry and do no I/O: polygons live in a GeoDataFrame
+beside them (see :mod:`hadplanner.territory.loading`), keyed by INSEE code.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import AfterValidator, Field, field_validator, model_validator
+
+from hadplanner.models.base import Model
+
+_INSEE = re.compile(r"^(\d{5}|2[AB]\d{3})$")
+
+
+def _check_insee(code: str) -> str:
+    if not _INSEE.match(code):
+        raise ValueError(f"not an INSEE commune code: {code!r} (five characters, e.g. 31555)")
+    return code
+
+
+InseeCode = Annotated[str, AfterValidator(_check_insee)]
+"""An INSEE commune code ("code officiel géographique"): 31555, 2A004..."""
+
+Latitude = Annotated[float, Field(ge=-90, le=90)]
+Longitude = Annotated[float, Field(ge=-180, le=180)]
+
+
+class Point(Model):
+    """A WGS84 point."""
+
+    lat: Latitude
+    lon: Longitude
+
+
+class Commune(Model):
+    """A commune of the territory (its polygon is in the territory's GeoDataFrame)."""
+
+    insee: InseeCode
+    name: str = Field(min_length=1)
+    department: str = Field(pattern=r"^(\d{2,3}|2[AB])$")
+    population: int = Field(ge=0)
+    centre: Point
+    """A representative point: the town hall when known, else a point inside the polygon."""
+
+
+class LegalStatus(StrEnum):
+    """Legal status of an HAD establishment (thesis table 26)."""
+
+    public_hospital = "public_hospital"
+    """Attached to a public hospital ("rattaché à un centre hospitalier public")."""
+    private_clinic = "private_clinic"
+    """Attached to a private for-profit clinic."""
+    private_for_profit = "private_for_profit"
+    """Autonomous private for-profit establishment."""
+    private_non_profit = "private_non_profit"
+    """Autonomous private non-profit establishment."""
+
+
+class SiteKind(StrEnum):
+    main = "main"
+    annex = "annex"
+
+
+class Site(Model):
+    """A site of an HAD (main site or "site annexe")."""
+
+    kind: SiteKind
+    town: str
+    insee: InseeCode
+    location: Point
+
+
+class Supply(StrEnum):
+    """How an HAD gets its drugs."""
+
+    own_pui = "own_pui"
+    """The PUI of the hospital it is attached to."""
+    community_pharmacy = "community_pharmacy"
+    """Community pharmacies ("officines") and conventions with nearby hospitals."""
+
+
+class AuthorisationBasis(StrEnum):
+    """Why an HAD may give chemotherapy at home (R6123-90-1 CSP)."""
+
+    attached = "attached"
+    """Attached to a hospital authorised for chemotherapy."""
+    associated = "associated"
+    """"Établissement associé" of an authorised holder."""
+
+
+class ChemoAuthorisation(Model):
+    """An authorisation to give anticancer treatment at home, valid over [valid_from, valid_until]."""
+
+    basis: AuthorisationBasis
+    holder: str = Field(min_length=1)
+    """The authorised hospital the HAD is attached or associated to."""
+    valid_from: dt.date | None = None
+    """None: before any date the territory cares about."""
+    valid_until: dt.date | None = None
+    """Last day of validity; None: still valid."""
+    source: str = ""
+
+    @model_validator(mode="after")
+    def _ordered(self) -> ChemoAuthorisation:
+        if self.valid_from and self.valid_until and self.valid_until < self.valid_from:
+            raise ValueError(
+                f"authorisation ends ({self.valid_until}) before it starts ({self.valid_from})"
+            )
+        return self
+
+    def valid_on(self, day: dt.date) -> bool:
+        return (self.valid_from is None or self.valid_from <= day) and (
+            self.valid_until is None or day <= self.valid_until
+        )
+
+
+class HAD(Model):
+    """An HAD establishment ("établissement d'hospitalisation à domicile")."""
+
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]*$")
+    """A short stable identifier, e.g. ``had-montauban``."""
+    name: str = Field(min_length=1)
+    finess: str | None = Field(default=None, pattern=r"^[0-9AB]{9}$")
+    legal_status: LegalStatus
+    departments: tuple[str, ...] = Field(min_length=1)
+    sites: tuple[Site, ...] = Field(min_length=1)
+    supply: Supply
+    pui: str | None = None
+    """Name of the PUI (or the supplying hospital) it works with."""
+    authorisations: tuple[ChemoAuthorisation, ...] = ()
+    patients_treated: int = Field(default=0, ge=0)
+    """Patients on the drug it has taken (thesis table 27)."""
+    last_patient: dt.date | None = None
+    """Date of its last patient on the drug, when known (training rule)."""
+    source: str = ""
+
+    @field_validator("sites")
+    @classmethod
+    def _one_main_site(cls, sites: tuple[Site, ...]) -> tuple[Site, ...]:
+        mains = [s for s in sites if s.kind is SiteKind.main]
+        if len(mains) != 1:
+            raise ValueError(f"an HAD has exactly one main site, found {len(mains)}")
+        return sites
+
+    @property
+    def main_site(self) -> Site:
+        return next(s for s in self.sites if s.kind is SiteKind.main)
+
+    def authorised_on(self, day: dt.date) -> bool:
+        """True if a chemotherapy authorisation is valid on ``day``."""
+        return any(a.valid_on(day) for a in self.authorisations)
+
+
+class Zone(Model):
+    """An intervention zone ("zone d'intervention", R6123-140 CSP): a set of communes."""
+
+    had_id: str
+    communes: frozenset[InseeCode] = Field(min_length=1)
+    source: str = ""
+
+
+class OpeningHours(Model):
+    """Weekly opening hours, closed on public holidays or not, plus exceptional closures."""
+
+    days: tuple[str, ...] = ("mon", "tue", "wed", "thu", "fri")
+    open: dt.time
+    close: dt.time
+    closed_on_holidays: bool = True
+    closed: tuple[str, ...] = ()
+    """Exceptional closures: ``YYYY-MM-DD`` or ``YYYY-MM-DD..YYYY-MM-DD`` (inclusive)."""
+
+
+class PrescribingCentre(Model):
+    """The prescribing cancer centre (IUCT-Oncopole): its PUI production and day hospital."""
+
+    id: str
+    name: str
+    location: Point
+    insee: InseeCode
+    pui_production: OpeningHours
+    day_hospital: OpeningHours
+    source: str = ""
+
+
+class Territory(Model):
+    """A territory: communes, HADs, zones, the prescribing centre.
+
+    Cross-references are checked: a zone naming an unknown commune or HAD, two
+    HADs with one id, two zones for one HAD are errors that say which.
+    """
+
+    name: str
+    departments: tuple[str, ...]
+    communes: dict[InseeCode, Commune]
+    hads: tuple[HAD, ...]
+    zones: tuple[Zone, ...]
+    centre: PrescribingCentre | None = None
+    source: str = ""
+
+    @model_validator(mode="after")
+    def _cross_references(self) -> Territory:
+        for code, commune in self.communes.items():
+            if code != commune.insee:
+                raise ValueError(f"commune keyed {code} has INSEE code {commune.insee}")
+        seen: set[str] = set()
+        for had in self.hads:
+            if had.id in seen:
+                raise ValueError(f"duplicate HAD id {had.id!r}")
+            seen.add(had.id)
+            for site in had.sites:
+                if site.insee not in self.communes:
+                    raise ValueError(
+                        f"HAD {had.id!r}: site {site.town!r} has unknown INSEE code {site.insee}"
+                    )
+        zoned: set[str] = set()
+        for zone in self.zones:
+            if zone.had_id not in seen:
+                raise ValueError(f"zone names unknown HAD {zone.had_id!r}")
+            if zone.had_id in zoned:
+                raise ValueError(f"HAD {zone.had_id!r} has two zones")
+            zoned.add(zone.had_id)
+            unknown = sorted(zone.communes - self.communes.keys())
+            if unknown:
+                more = f" (and {len(unknown) - 1} more)" if len(unknown) > 1 else ""
+                raise ValueError(
+                    f"zone of HAD {zone.had_id!r} names unknown commune {unknown[0]}{more}"
+                )
+        return self
+
+    def had(self, had_id: str) -> HAD:
+        for h in self.hads:
+            if h.id == had_id:
+                return h
+        raise KeyError(had_id)
+
+    def zone_of(self, had_id: str) -> Zone | None:
+        return next((z for z in self.zones if z.had_id == had_id), None)
