@@ -1,9 +1,383 @@
-"""`hadplanner` commands of this area (registered on the main app)."""
+"""Coverage commands: ``coverage``, ``derogations``, ``whatif``, ``authorise-best``.
+
+Thin wiring over :mod:`hadplanner.territory.coverage` and friends. Each command
+takes ``--date`` (default: today) and ``--json``. ``coverage`` prints a
+summary and writes files only when ``--out`` is given (a read-only command by
+default; ``hadplanner run`` writes the same files under ``out/``).
+"""
 
 from __future__ import annotations
 
+import datetime as dt
+import json
+from collections.abc import Callable
+from functools import wraps
+from pathlib import Path
+from typing import Annotated, Any
+
 import typer
+
+from hadplanner.errors import HadPlannerError, InputError
+
+TerritoryOpt = Annotated[
+    str, typer.Option("--territory", "-t", help="Territory name or folder.")
+]
+DateOpt = Annotated[
+    str | None,
+    typer.Option("--date", "-d", help="Day of the authorisations, YYYY-MM-DD (default: today)."),
+]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")]
+LimitOpt = Annotated[
+    float, typer.Option("--limit", help="Travel-time limit for daily visits, minutes.")
+]
+RuleOpt = Annotated[
+    str,
+    typer.Option(
+        "--rule",
+        help="Derogation rule: 'bordering' (zones limitrophes) or 'within_limit'.",
+    ),
+]
+LangOpt = Annotated[str, typer.Option("--lang", help="Language of text outputs: fr or en.")]
+
+_WORDS = {
+    "fr": {
+        "served": "Couverte",
+        "derogation": "Dérogation",
+        "convention": "Convention",
+        "no_had": "Sans HAD",
+        "department": "Dépt",
+        "total": "Total",
+        "title": "Couverture chimiothérapie en HAD, territoire {t}, au {d} "
+        "(limite {l:.0f} min, règle {r})",
+        "authorised": "HAD autorisées ({n}) : {ids}",
+        "uncovered": "Population non couverte : {p} habitants",
+        "commune": "Commune {name} ({insee}), dépt {dept}, {pop} hab. : {status}",
+        "covering": "  HAD de la zone : {ids}",
+        "candidates": "  Candidates :",
+        "none": "  Aucune candidate",
+        "cand": "    {name} [{id}] — {m:.0f} min depuis {site}{flag}",
+        "over": " (au-delà de la limite)",
+        "whatif": "Scénario : {name}",
+        "before_after": "Population non couverte : {b} -> {a} (gain {g})",
+        "transition": "  {before} -> {after} : {n} communes, {p} hab.",
+        "best": "Meilleur choix pour k = {k} : {names} ({p} hab. gagnés, {st})",
+        "seq": "  k = {k} : +{inc} hab. (total {p}) {ids} [{st}]",
+        "written": "Fichiers écrits dans {out} :",
+    },
+    "en": {
+        "served": "Served",
+        "derogation": "Derogation",
+        "convention": "Convention",
+        "no_had": "No HAD",
+        "department": "Dept",
+        "total": "Total",
+        "title": "Home chemotherapy HAD coverage, territory {t}, on {d} "
+        "(limit {l:.0f} min, rule {r})",
+        "authorised": "Authorised HADs ({n}): {ids}",
+        "uncovered": "Population not served: {p} inhabitants",
+        "commune": "Commune {name} ({insee}), dept {dept}, pop. {pop}: {status}",
+        "covering": "  Zone's HADs: {ids}",
+        "candidates": "  Candidates:",
+        "none": "  No candidate",
+        "cand": "    {name} [{id}] — {m:.0f} min from {site}{flag}",
+        "over": " (beyond the limit)",
+        "whatif": "Scenario: {name}",
+        "before_after": "Population not served: {b} -> {a} (gain {g})",
+        "transition": "  {before} -> {after}: {n} communes, pop. {p}",
+        "best": "Best choice for k = {k}: {names} ({p} inhabitants gained, {st})",
+        "seq": "  k = {k}: +{inc} (total {p}) {ids} [{st}]",
+        "written": "Files written under {out}:",
+    },
+}
+
+
+def _words(lang: str) -> dict[str, str]:
+    if lang not in _WORDS:
+        raise InputError(f"--lang must be fr or en, got {lang!r}")
+    return _WORDS[lang]
+
+
+def _day(text: str | None) -> dt.date:
+    if text is None:
+        return dt.date.today()
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise InputError(f"--date: not a date (YYYY-MM-DD): {text!r}") from None
+
+
+def _settings(limit: float, rule: str) -> Any:
+    from hadplanner.territory.coverage import CoverageSettings, Rule
+
+    if rule not in {r.value for r in Rule}:
+        raise InputError(f"--rule must be 'bordering' or 'within_limit', got {rule!r}")
+    if limit <= 0:
+        raise InputError(f"--limit must be > 0 minutes, got {limit}")
+    return CoverageSettings(limit_min=limit, rule=Rule(rule))
+
+
+def _load(territory: str) -> Any:
+    """The loaded territory (imported late: loading reads geometry)."""
+    from hadplanner.territory.loading import load_territory
+
+    return load_territory(territory)
+
+
+def _index(territory: str) -> Any:
+    from hadplanner.territory.coverage import TerritoryIndex
+
+    return TerritoryIndex.from_loaded(_load(territory))
+
+
+def _echo_json(data: Any) -> None:
+    def default(o: Any) -> Any:
+        if hasattr(o, "item"):  # numpy scalars
+            return o.item()
+        if isinstance(o, dt.date):
+            return o.isoformat()
+        raise TypeError(f"not JSON serialisable: {type(o).__name__}")
+
+    typer.echo(json.dumps(data, ensure_ascii=False, indent=2, default=default))
+
+
+def _fmt(n: int) -> str:
+    return f"{int(n):,}".replace(",", " ")
+
+
+def _one_line_errors(func: Callable[..., None]) -> Callable[..., None]:
+    """Package errors become one line on stderr and the error's exit status."""
+
+    @wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> None:
+        try:
+            func(*args, **kwargs)
+        except HadPlannerError as exc:
+            typer.echo(f"error: {exc}", err=True)
+            raise typer.Exit(code=exc.exit_code) from None
+
+    return wrapper
+
+
+def summary_text(cov: Any, lang: str = "fr") -> str:
+    """The terminal summary: population per status per department, with totals."""
+    from hadplanner.territory.coverage import STATUSES
+
+    w = _words(lang)
+    table = cov.population_by_department()
+    cols = [w[s] for s in STATUSES] + [w["total"]]
+    width = max(12, *(len(c) + 2 for c in cols))
+    lines = [
+        w["title"].format(
+            t=cov.index.territory.name,
+            d=cov.day.isoformat(),
+            l=cov.settings.limit_min,
+            r=cov.settings.rule.value,
+        ),
+        w["authorised"].format(
+            n=int(cov.authorised.sum()),
+            ids=", ".join(h for h, a in zip(cov.index.had_ids, cov.authorised, strict=True) if a),
+        ),
+        "",
+        f"{w['department']:<6}" + "".join(f"{c:>{width}}" for c in cols),
+    ]
+    for dept, row in table.iterrows():
+        values = [row[s] for s in STATUSES] + [row["total"]]
+        lines.append(f"{dept:<6}" + "".join(f"{_fmt(v):>{width}}" for v in values))
+    totals = [table[s].sum() for s in STATUSES] + [table["total"].sum()]
+    lines.append(f"{w['total']:<6}" + "".join(f"{_fmt(v):>{width}}" for v in totals))
+    lines += ["", w["uncovered"].format(p=_fmt(cov.uncovered_population()))]
+    return "\n".join(lines)
 
 
 def register(app: typer.Typer) -> None:
-    """Add this area's commands to `app`."""
+    """Add the coverage commands to ``app``."""
+
+    @app.command("coverage")
+    @_one_line_errors
+    def coverage_command(
+        territory: TerritoryOpt = "occitanie",
+        date: DateOpt = None,
+        as_json: JsonOpt = False,
+        out: Annotated[
+            Path | None,
+            typer.Option("--out", "-o", help="Write map, CSV, GeoJSON, GeoPackage here."),
+        ] = None,
+        limit: LimitOpt = 45.0,
+        rule: RuleOpt = "bordering",
+        lang: LangOpt = "fr",
+    ) -> None:
+        """Coverage of every commune by an HAD authorised for chemotherapy, at a date.
+
+        Statuses: served, derogation (a bordering authorised HAD within the
+        limit), convention (none within the limit), no_had. Prints population
+        per status and department; --json prints one object per commune;
+        --out writes the map and tables.
+        """
+        from hadplanner.export.coverage import write_coverage_outputs
+        from hadplanner.territory.coverage import compute_coverage
+
+        _words(lang)
+        day, settings = _day(date), _settings(limit, rule)
+        loaded = _load(territory)
+        from hadplanner.territory.coverage import TerritoryIndex
+
+        cov = compute_coverage(TerritoryIndex.from_loaded(loaded), day, settings)
+        written = []
+        if out is not None:
+            written = write_coverage_outputs(loaded, day, out, lang, settings, coverage=cov)
+        if as_json:
+            _echo_json(cov.records())
+            return
+        typer.echo(summary_text(cov, lang))
+        if written:
+            typer.echo("")
+            typer.echo(_words(lang)["written"].format(out=out))
+            for p in written:
+                typer.echo(f"  {p}")
+
+    @app.command("derogations")
+    @_one_line_errors
+    def derogations_command(
+        commune: Annotated[
+            str | None, typer.Option("--commune", "-c", help="INSEE code, e.g. 81065.")
+        ] = None,
+        lat: Annotated[float | None, typer.Option("--lat", help="Latitude (WGS84).")] = None,
+        lon: Annotated[float | None, typer.Option("--lon", help="Longitude (WGS84).")] = None,
+        territory: TerritoryOpt = "occitanie",
+        date: DateOpt = None,
+        as_json: JsonOpt = False,
+        limit: LimitOpt = 45.0,
+        rule: RuleOpt = "bordering",
+        lang: LangOpt = "fr",
+    ) -> None:
+        """Authorised HADs that could take a patient of a commune (or a point) by derogation."""
+        from hadplanner.models.territory import Point
+        from hadplanner.territory.derogations import derogation_candidates
+
+        w = _words(lang)
+        day, settings = _day(date), _settings(limit, rule)
+        if commune is None and (lat is None or lon is None):
+            raise InputError("give --commune CODE, or both --lat and --lon")
+        if commune is not None and (lat is not None or lon is not None):
+            raise InputError("give either --commune or --lat/--lon, not both")
+        if commune is not None:
+            where: Any = commune
+        else:
+            if not (-90 <= lat <= 90 and -180 <= lon <= 180):  # type: ignore[operator]
+                raise InputError(f"not a WGS84 point: lat {lat}, lon {lon}")
+            where = Point(lat=lat, lon=lon)
+        ans = derogation_candidates(
+            _index(territory), where, day, settings.rule, settings.limit_min
+        )
+        if as_json:
+            _echo_json(ans.as_dict())
+            return
+        typer.echo(
+            w["commune"].format(
+                name=ans.name,
+                insee=ans.insee,
+                dept=ans.department,
+                pop=_fmt(ans.population),
+                status=w[ans.status],
+            )
+        )
+        typer.echo(w["covering"].format(ids=", ".join(ans.covering) or "-"))
+        if not ans.candidates:
+            typer.echo(w["none"])
+            return
+        typer.echo(w["candidates"])
+        for c in ans.candidates:
+            typer.echo(
+                w["cand"].format(
+                    name=c.name, id=c.had_id, m=c.minutes, site=c.site,
+                    flag="" if c.within_limit else w["over"],
+                )
+            )
+
+    @app.command("whatif")
+    @_one_line_errors
+    def whatif_command(
+        scenario: Annotated[
+            str,
+            typer.Argument(help="Scenario YAML file, or a name in the territory's scenarios/."),
+        ],
+        territory: TerritoryOpt = "occitanie",
+        date: DateOpt = None,
+        as_json: JsonOpt = False,
+        limit: LimitOpt = 45.0,
+        rule: RuleOpt = "bordering",
+        lang: LangOpt = "fr",
+    ) -> None:
+        """Coverage change made by a scenario (takeover, association, zone change...)."""
+        from hadplanner.errors import ScenarioError
+        from hadplanner.paths import territory_dir
+        from hadplanner.territory.whatif import whatif
+
+        w = _words(lang)
+        day, settings = _day(date), _settings(limit, rule)
+        path = Path(scenario)
+        if not path.is_file():
+            named = territory_dir(territory) / "scenarios" / f"{scenario.removesuffix('.yaml')}.yaml"
+            if not named.is_file():
+                raise ScenarioError(f"no scenario file {scenario!r} (nor {named})")
+            path = named
+        result = whatif(_index(territory), path, day, settings)
+        if as_json:
+            _echo_json(result.as_dict())
+            return
+        typer.echo(w["whatif"].format(name=result.scenario.name))
+        typer.echo(
+            w["before_after"].format(
+                b=_fmt(result.uncovered_before), a=_fmt(result.uncovered_after),
+                g=_fmt(result.gain),
+            )
+        )
+        for row in result.transitions().itertuples():
+            typer.echo(
+                w["transition"].format(
+                    before=w[row.before], after=w[row.after], n=row.communes,
+                    p=_fmt(row.population),
+                )
+            )
+
+    @app.command("authorise-best")
+    @_one_line_errors
+    def authorise_best_command(
+        k: Annotated[int, typer.Option("--k", "-k", help="Number of HADs to choose.")] = 3,
+        k_max: Annotated[
+            int | None,
+            typer.Option("--k-max", help="Solve k = 1..k_max for the gains (default: all)."),
+        ] = None,
+        territory: TerritoryOpt = "occitanie",
+        date: DateOpt = None,
+        as_json: JsonOpt = False,
+        limit: LimitOpt = 45.0,
+        rule: RuleOpt = "bordering",
+        lang: LangOpt = "fr",
+    ) -> None:
+        """Which unauthorised HADs to make "établissement associé" to serve the most people."""
+        from hadplanner.territory.best_authorisations import best_authorisations
+        from hadplanner.territory.coverage import compute_coverage
+
+        w = _words(lang)
+        if k < 0:
+            raise InputError(f"--k must be >= 0, got {k}")
+        day, settings = _day(date), _settings(limit, rule)
+        cov = compute_coverage(_index(territory), day, settings)
+        res = best_authorisations(cov, k, k_max)
+        if as_json:
+            _echo_json(res.as_dict())
+            return
+        b = res.best
+        typer.echo(
+            w["best"].format(
+                k=b.k, names=", ".join(b.names) or "-", p=_fmt(b.population_gained), st=b.status
+            )
+        )
+        for s in res.sequence:
+            typer.echo(
+                w["seq"].format(
+                    k=s.k, inc=_fmt(s.increment), p=_fmt(s.population_gained),
+                    ids=", ".join(s.had_ids), st=s.status,
+                )
+            )

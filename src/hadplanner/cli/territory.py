@@ -1,9 +1,116 @@
-"""`hadplanner` commands of this area (registered on the main app)."""
+"""``hadplanner territory show|map``: the territory's HADs, authorisations and zones.
+
+Thin wiring over :mod:`hadplanner.territory` (loading, importing, summary) and
+:mod:`hadplanner.export.territory_map`. ``--zones`` and ``--hads`` load a
+user's official files (ARS zones as CSV or polygons, HADs as CSV or YAML) over
+the embedded communes.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
+from pathlib import Path
+from typing import Annotated
+
 import typer
+
+from hadplanner.errors import InputError
+
+NameArg = Annotated[
+    str, typer.Argument(help="Territory name (under territories/) or folder.")
+]
+DateOpt = Annotated[
+    str | None,
+    typer.Option("--date", "-d", help="Day of the authorisations, YYYY-MM-DD (default: today)."),
+]
+LangOpt = Annotated[str, typer.Option("--lang", help="Language: fr (default) or en.")]
+ZonesOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--zones",
+        help="Official zones: CSV 'had_id,insee', or polygons (GeoJSON, GeoPackage) "
+        "with a had_id attribute.",
+    ),
+]
+HadsOpt = Annotated[
+    Path | None, typer.Option("--hads", help="Official HAD list: YAML (hads.yaml format) or CSV.")
+]
+ShareOpt = Annotated[
+    float,
+    typer.Option(
+        "--min-share",
+        help="With polygon zones: share of a commune's area that must lie inside (0-1].",
+    ),
+]
+
+
+def _lang(lang: str) -> str:
+    if lang not in ("fr", "en"):
+        raise InputError(f"--lang: unknown language {lang!r}: use fr or en")
+    return lang
+
+
+def _day(text: str | None) -> dt.date:
+    from hadplanner.territory.importing import parse_day
+
+    return dt.date.today() if text is None else parse_day(text, "--date")
+
+
+def _load(name: str, zones: Path | None, hads: Path | None, min_share: float):
+    from hadplanner.territory.importing import with_overrides
+    from hadplanner.territory.loading import load_territory
+
+    return with_overrides(load_territory(name), zones=zones, hads=hads, min_share=min_share)
+
+
+territory_app = typer.Typer(
+    name="territory",
+    help="The territory: HAD establishments, chemotherapy authorisations, zones.",
+    no_args_is_help=True,
+)
+
+
+@territory_app.command("show")
+def show(
+    name: NameArg = "occitanie",
+    date: DateOpt = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
+    lang: LangOpt = "fr",
+    zones: ZonesOpt = None,
+    hads: HadsOpt = None,
+    min_share: ShareOpt = 0.5,
+) -> None:
+    """Summary table: per HAD its main site, authorisation on --date, zone size; shared areas."""
+    from hadplanner.territory.summary import render_text, summarise
+
+    lang = _lang(lang)
+    day = _day(date)
+    summary = summarise(_load(name, zones, hads, min_share), day)
+    if as_json:
+        typer.echo(summary.model_dump_json(indent=2))
+    else:
+        typer.echo(render_text(summary, lang), nl=False)
+
+
+@territory_app.command("map")
+def map_(
+    name: NameArg = "occitanie",
+    out: Annotated[Path, typer.Option("--out", "-o", help="Output folder.")] = Path("out"),
+    date: DateOpt = None,
+    lang: LangOpt = "fr",
+    zones: ZonesOpt = None,
+    hads: HadsOpt = None,
+    min_share: ShareOpt = 0.5,
+) -> None:
+    """Write out/territoire_<name>.html: zones (one layer per HAD), sites, legend."""
+    from hadplanner.export.territory_map import write_territory_map
+
+    lang = _lang(lang)
+    day = _day(date)
+    path = write_territory_map(_load(name, zones, hads, min_share), out, day=day, lang=lang)
+    typer.echo(str(path))
 
 
 def register(app: typer.Typer) -> None:
-    """Add this area's commands to `app`."""
+    """Add the ``territory`` sub-commands to ``app``."""
+    app.add_typer(territory_app, name="territory")

@@ -75,6 +75,8 @@ class Site(Model):
     town: str
     insee: InseeCode
     location: Point
+    source: str = ""
+    """Where the site comes from (annex towns are not in the thesis: say so)."""
 
 
 class Supply(StrEnum):
@@ -140,6 +142,8 @@ class HAD(Model):
     last_patient: dt.date | None = None
     """Date of its last patient on the drug, when known (training rule)."""
     source: str = ""
+    notes: str = ""
+    """Free text: announced changes (take-over, association), assumptions."""
 
     @field_validator("sites")
     @classmethod

@@ -1,0 +1,150 @@
+"""The drug catalogue (``data/drugs.yaml``): bag rules and regimens as data.
+
+The planner never hard-codes a dose or a hospitalisation length: it reads the
+regimen named by the request from this catalogue. Every number of a drug
+carries its source (thesis or SmPC) in ``sources``; a test checks none is
+missing.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from pathlib import Path
+
+import yaml
+from pydantic import Field, ValidationError, model_validator
+
+from hadplanner.errors import InputError
+from hadplanner.models.base import Model
+from hadplanner.paths import data_dir
+
+
+class DoseStep(Model):
+    """From day ``from_day`` of the cycle on, the daily dose.
+
+    Patients under the drug's ``per_m2_below_kg`` get ``ug_per_m2_per_day``
+    times their body surface, capped at ``ug_per_day`` (the SmPC's "max 9 /
+    28 ug/day").
+    """
+
+    from_day: int = Field(ge=1)
+    ug_per_day: float = Field(gt=0)
+    ug_per_m2_per_day: float = Field(gt=0)
+
+
+class Regimen(Model):
+    """One dosing scheme: dose steps and the inpatient days at the cycle's start."""
+
+    description: str = ""
+    source: str
+    steps: tuple[DoseStep, ...] = Field(min_length=1)
+    inpatient_days: int = Field(ge=0)
+    """Inpatient days of a cycle: the period ``[T0, T0 + n x 24 h]``."""
+    inpatient_days_cycle1: int | None = Field(default=None, ge=0)
+    """Inpatient days of cycle 1 when they differ from the later cycles' (MRD)."""
+
+    @model_validator(mode="after")
+    def _steps_ordered(self) -> Regimen:
+        days = [s.from_day for s in self.steps]
+        if days[0] != 1:
+            raise ValueError("the first dose step must start on day 1")
+        if any(b <= a for a, b in zip(days, days[1:], strict=False)):
+            raise ValueError(f"dose steps must start on increasing days, got {days}")
+        return self
+
+    def inpatient_days_for(self, cycle_number: int) -> int:
+        """Inpatient days of cycle ``cycle_number`` (1-based)."""
+        if cycle_number == 1 and self.inpatient_days_cycle1 is not None:
+            return self.inpatient_days_cycle1
+        return self.inpatient_days
+
+
+class Drug(Model):
+    """A continuous-infusion drug: bag rules, vial, price, cycle, regimens."""
+
+    name: str
+    brand: str = ""
+    stability_h: float = Field(gt=0)
+    stability_max_temp_c: float
+    overfill_h: float = Field(ge=0)
+    overfill_max_bag_h: float = Field(ge=0)
+    max_bag_h: float = Field(gt=0)
+    bag_durations_h: tuple[float, ...]
+    vial_ug: float = Field(gt=0)
+    vial_eur: float = Field(ge=0)
+    reconstituted_vial_h: float = Field(gt=0)
+    reconstituted_vial_temp_c: str
+    per_m2_below_kg: float = Field(gt=0)
+    cycle_days: int = Field(ge=1)
+    off_days: int = Field(ge=0)
+    max_cycles: int = Field(ge=1)
+    sources: dict[str, str]
+    regimens: dict[str, Regimen] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _every_number_has_a_source(self) -> Drug:
+        skip = {"name", "brand", "sources", "regimens"}
+        missing = [f for f in type(self).model_fields if f not in skip and f not in self.sources]
+        if missing:
+            raise ValueError(f"no source given for {', '.join(missing)}")
+        unknown = sorted(set(self.sources) - set(type(self).model_fields))
+        if unknown:
+            raise ValueError(f"sources name unknown fields {', '.join(unknown)}")
+        return self
+
+    def regimen(self, name: str) -> Regimen:
+        """The regimen ``name``; an :class:`InputError` listing the known ones otherwise."""
+        try:
+            return self.regimens[name]
+        except KeyError:
+            known = ", ".join(sorted(self.regimens))
+            raise InputError(f"unknown regimen {name!r} for {self.name} (known: {known})") from None
+
+
+def bsa_mosteller(weight_kg: float, height_cm: float) -> float:
+    """Body surface area in m2 (Mosteller): sqrt(height_cm x weight_kg / 3600)."""
+    return math.sqrt(height_cm * weight_kg / 3600.0)
+
+
+def catalogue_path() -> Path:
+    """The shipped catalogue file."""
+    return data_dir() / "drugs.yaml"
+
+
+@functools.lru_cache(maxsize=8)
+def _load_catalogue(path: str) -> dict[str, Drug]:
+    p = Path(path)
+    try:
+        raw = yaml.safe_load(p.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise InputError(f"{p}: cannot read the drug catalogue ({exc.strerror})") from None
+    except yaml.YAMLError as exc:
+        raise InputError(f"{p}: not valid YAML ({exc})") from None
+    if not isinstance(raw, dict):
+        raise InputError(f"{p}: expected a mapping of drug names")
+    drugs: dict[str, Drug] = {}
+    for key, body in raw.items():
+        try:
+            drugs[str(key)] = Drug.model_validate(body)
+        except ValidationError as exc:
+            err = exc.errors()[0]
+            loc = ".".join(str(x) for x in (key, *err["loc"]))
+            raise InputError(f"{p}: {loc}: {err['msg']}") from None
+    return drugs
+
+
+def load_drug(name: str = "blinatumomab", path: str | Path | None = None) -> Drug:
+    """The drug ``name`` of the catalogue (``data/drugs.yaml`` unless ``path``).
+
+    Raises
+    ------
+    InputError
+        The catalogue is unreadable or malformed, or does not know ``name``.
+    """
+    drugs = _load_catalogue(str(path or catalogue_path()))
+    try:
+        return drugs[name]
+    except KeyError:
+        known = ", ".join(sorted(drugs))
+        raise InputError(f"unknown drug {name!r} (catalogue has: {known})") from None

@@ -1,0 +1,197 @@
+"""The independent checker of a plan: every invariant of the spec, from the request.
+
+It shares no feasibility code with the planner: it recomputes ``T0``,
+``T_end``, the inpatient period and the patient's rates from the request and
+the drug catalogue, asks the calendars instant by instant (the planner uses
+vectorised window searches on a grid), and checks each bag with plain
+datetime arithmetic in UTC. Tolerances are 1e-6 h for times and 1e-6 ug for
+doses, well under the one-minute resolution of any plan.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from dataclasses import dataclass
+
+from hadplanner.errors import UnsafePlanError
+from hadplanner.models.drug import load_drug
+from hadplanner.models.plan import Plan
+from hadplanner.models.request import UTC, Request
+from hadplanner.schedule.calendars import calendars_from_settings
+
+_EPS_H = 1e-6
+_EPS_UG = 1e-6
+
+
+@dataclass(frozen=True)
+class Violation:
+    """One broken invariant: where (cycle, bag) and which rule, in one sentence."""
+
+    cycle: int | None
+    bag: int | None
+    rule: str
+    message: str
+
+    def __str__(self) -> str:
+        where = []
+        if self.cycle is not None:
+            where.append(f"cycle {self.cycle}")
+        if self.bag is not None:
+            where.append(f"bag {self.bag}")
+        prefix = ", ".join(where)
+        return f"{prefix}: {self.rule}: {self.message}" if prefix else \
+            f"{self.rule}: {self.message}"
+
+
+def _u(t: dt.datetime) -> dt.datetime:
+    return t.astimezone(UTC)
+
+
+def _h(a: dt.datetime, b: dt.datetime) -> float:
+    """Real hours from a to b."""
+    return (_u(b) - _u(a)).total_seconds() / 3600.0
+
+
+def _iso(t: dt.datetime) -> str:
+    return t.isoformat(timespec="minutes")
+
+
+def _rates(request: Request, regimen_name: str, t0: dt.datetime, cycle_days: int):
+    """(instant, ug/day) steps recomputed from the catalogue (Mosteller under the threshold)."""
+    drug = load_drug(request.drug)
+    reg = drug.regimens[regimen_name]
+    w, h = request.patient.weight_kg, request.patient.height_cm
+    out = []
+    for step in reg.steps:
+        if step.from_day > cycle_days:
+            continue
+        if w < drug.per_m2_below_kg:
+            bsa = math.sqrt(w * h / 3600.0)
+            rate = min(step.ug_per_m2_per_day * bsa, step.ug_per_day)
+        else:
+            rate = step.ug_per_day
+        out.append((_u(t0) + dt.timedelta(days=step.from_day - 1), rate))
+    return out, reg
+
+
+def check_plan(plan: Plan, request: Request, transport_h: float | None = None) -> list[Violation]:
+    """Every violation of the spec's invariants by ``plan`` for ``request`` (empty: safe).
+
+    Parameters
+    ----------
+    transport_h
+        PUI -> home road time used for HAD changes; when None it is resolved
+        like the planner does (setting, territory model, default).
+    """
+    from hadplanner.schedule.regimen import resolve_transport_h
+
+    st = request.settings
+    cal = calendars_from_settings(st)
+    home_tr = resolve_transport_h(request) if transport_h is None else transport_h
+    out: list[Violation] = []
+
+    def bad(c: int | None, b: int | None, rule: str, msg: str) -> None:
+        out.append(Violation(c, b, rule, msg))
+
+    if len(plan.cycles) != len(request.cycles):
+        bad(None, None, "cycles", f"{len(plan.cycles)} planned, {len(request.cycles)} requested")
+    if plan.patient_id != request.patient.id:
+        bad(None, None, "patient", f"plan for {plan.patient_id}, request for {request.patient.id}")
+    for cp, cr in zip(plan.cycles, request.cycles, strict=False):
+        n = cp.number
+        t0 = cr.start
+        t_end = _u(t0) + dt.timedelta(days=st.cycle_days)
+        steps, reg = _rates(request, cr.regimen, t0, st.cycle_days)
+        ndays = min(reg.inpatient_days_for(cr.number), st.cycle_days)
+        inp_end = _u(t0) + dt.timedelta(days=ndays)
+        if cp.number != cr.number or cp.regimen != cr.regimen:
+            bad(n, None, "cycle", f"planned cycle {cp.number}/{cp.regimen}, requested "
+                f"{cr.number}/{cr.regimen}")
+        if _u(cp.start) != _u(t0) or _u(cp.end) != t_end:
+            bad(n, None, "cycle", f"cycle runs {_iso(cp.start)} - {_iso(cp.end)}, expected "
+                f"{_iso(t0)} + {st.cycle_days * 24} h")
+        if _u(cp.inpatient_until) != inp_end:
+            bad(n, None, "inpatient", f"inpatient until {_iso(cp.inpatient_until)}, expected "
+                f"{ndays} days after T0")
+        if not cp.bags:
+            bad(n, None, "continuity", "no bags")
+            continue
+        # continuity
+        if _u(cp.bags[0].start) != _u(t0):
+            bad(n, 1, "continuity", f"first bag starts {_iso(cp.bags[0].start)}, not T0 "
+                f"{_iso(t0)}")
+        if _u(cp.bags[-1].end) != t_end:
+            bad(n, len(cp.bags), "continuity", f"last bag ends {_iso(cp.bags[-1].end)}, not "
+                "T0 + cycle")
+        for a, b in zip(cp.bags, cp.bags[1:], strict=False):
+            if _u(b.start) != _u(a.end):
+                bad(n, b.index, "continuity", f"starts {_iso(b.start)}, previous bag ends "
+                    f"{_iso(a.end)}")
+        for i, bag in enumerate(cp.bags, start=1):
+            for t in (bag.prepared_at, bag.start, bag.end):
+                if t.tzinfo is None:
+                    bad(n, i, "time", "naive datetime")
+            if bag.index != i:
+                bad(n, i, "index", f"numbered {bag.index}")
+            s, e, p = _u(bag.start), _u(bag.end), _u(bag.prepared_at)
+            dur = _h(s, e)
+            if dur <= 0:
+                bad(n, i, "duration", f"ends {_iso(bag.end)} before it starts")
+                continue
+            if abs(dur - bag.duration_h) > _EPS_H:
+                bad(n, i, "duration", f"says {bag.duration_h} h, lasts {dur} h")
+            if dur > st.max_bag_h + _EPS_H:
+                bad(n, i, "max bag", f"{dur:g} h > {st.max_bag_h:g} h")
+            if dur < st.min_bag_h - _EPS_H:
+                bad(n, i, "min bag", f"{dur:g} h < {st.min_bag_h:g} h")
+            ov = st.overfill_h if dur <= st.overfill_max_bag_h + _EPS_H else 0.0
+            if abs(bag.overfill_h - ov) > _EPS_H:
+                bad(n, i, "overfill", f"{bag.overfill_h:g} h for a {dur:g} h bag, expected "
+                    f"{ov:g} h")
+            age = _h(p, e) + ov
+            if age > st.stability_h + _EPS_H:
+                bad(n, i, "stability", f"prepared {_iso(bag.prepared_at)}, ends "
+                    f"{_iso(bag.end)} (+{ov:g} h overfill): {age:g} h > {st.stability_h:g} h")
+            if not cal.production.contains(bag.prepared_at):
+                bad(n, i, "production", f"prepared {_iso(bag.prepared_at)} outside production "
+                    "windows")
+            # who hangs it
+            expected = "inpatient" if (i == 1 or s <= inp_end) else request.change_mode
+            if str(bag.changed_by) != expected:
+                bad(n, i, "who", f"changed by {bag.changed_by}, expected {expected} at "
+                    f"{_iso(bag.start)}")
+            if i > 1 and expected != "inpatient" and not cal.of(expected).contains(bag.start):
+                bad(n, i, "change window", f"{expected} cannot change a bag at "
+                    f"{_iso(bag.start)}")
+            tr = st.transport_hospital_h if expected in ("inpatient", "day_hospital") \
+                else home_tr
+            if _h(p, s) < tr - _EPS_H:
+                bad(n, i, "transport", f"prepared {_iso(bag.prepared_at)}, hung "
+                    f"{_iso(bag.start)}: less than {tr:g} h transport")
+            # dose steps
+            for change, _ in steps[1:]:
+                if s < change < e:
+                    bad(n, i, "dose change", f"bag crosses the dose change at "
+                        f"{_iso(change.astimezone(cp.start.tzinfo))}")
+            rate = [r for t, r in steps if t <= s][-1]
+            if abs(bag.rate_ug_per_day - rate) > _EPS_UG:
+                bad(n, i, "rate", f"{bag.rate_ug_per_day} ug/day, regimen gives {rate} at start")
+            dose = bag.rate_ug_per_day * (dur + ov) / 24.0
+            if abs(bag.dose_ug - dose) > _EPS_UG:
+                bad(n, i, "dose", f"{bag.dose_ug} ug, expected {dose}")
+            vials = math.ceil(dose / st.vial_ug - 1e-9)
+            if bag.vials != vials:
+                bad(n, i, "vials", f"{bag.vials} vials for {dose:.3f} ug, expected {vials}")
+    allbags = [b for c in plan.cycles for b in c.bags]
+    if plan.totals.bags != len(allbags) or plan.totals.vials != sum(b.vials for b in allbags):
+        bad(None, None, "totals", "bags or vials do not add up")
+    return out
+
+
+def assert_safe(plan: Plan, request: Request, transport_h: float | None = None) -> None:
+    """Raise :class:`UnsafePlanError` with the first violation, if any."""
+    violations = check_plan(plan, request, transport_h)
+    if violations:
+        more = f" (and {len(violations) - 1} more)" if len(violations) > 1 else ""
+        raise UnsafePlanError(f"unsafe plan for {plan.patient_id}: {violations[0]}{more}")

@@ -1,0 +1,349 @@
+"""Import official data over a territory: the ARS's zones and HAD lists.
+
+An ARS defines an HAD's intervention zone as a list of communes (R6123-140
+CSP); users may also have it as polygons. This module reads:
+
+- zones as CSV (``had_id,insee``), checked against the territory's communes;
+- zones as polygons (GeoJSON, GeoPackage, anything GDAL reads) with a
+  ``had_id`` attribute: a commune belongs to a zone when at least ``min_share``
+  of its area lies inside (areas in Lambert-93, EPSG:2154, so shares are true
+  surface shares);
+- HADs as YAML (the ``hads.yaml`` format) or CSV (one row per HAD, see
+  :func:`read_hads_csv`),
+
+and :func:`with_overrides` puts them over a loaded territory. Bad rows are
+reported as ``file:line: what is wrong``.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import re
+from dataclasses import replace
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from hadplanner.errors import TerritoryError
+from hadplanner.models.territory import HAD, Zone
+from hadplanner.territory.loading import (
+    LoadedTerritory,
+    _first_error,
+    _loc,
+    assemble,
+    read_hads_yaml,
+    read_zones_csv,
+)
+
+METRIC_CRS = "EPSG:2154"
+"""Lambert-93: metric, equal enough in area over metropolitan France."""
+
+POLYGON_SUFFIXES = (".geojson", ".json", ".gpkg", ".shp", ".fgb")
+
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def zones_from_polygons(
+    path: str | Path,
+    communes_gdf,
+    min_share: float = 0.5,
+    had_field: str = "had_id",
+    source: str = "",
+) -> tuple[Zone, ...]:
+    """Zones from polygons: a commune is in a zone when ``min_share`` of its area is inside.
+
+    Parameters
+    ----------
+    path
+        GeoJSON, GeoPackage... with one or more (multi)polygons per HAD and a
+        ``had_field`` attribute.
+    communes_gdf
+        The territory's communes (indexed by INSEE code, with a CRS).
+    min_share
+        Share of a commune's area, in (0, 1], that must lie inside.
+    had_field
+        The attribute naming the HAD.
+    source
+        Recorded on each zone.
+
+    Raises
+    ------
+    TerritoryError
+        Unreadable file, no CRS, missing attribute, invalid polygon (naming the
+        feature), or a zone that holds no commune.
+    """
+    import geopandas as gpd
+    import shapely
+
+    if not 0 < min_share <= 1:
+        raise TerritoryError(f"zone polygons: min_share must be in (0, 1], got {min_share}")
+    path = Path(path)
+    if not path.exists():
+        raise TerritoryError(f"{path}: file not found")
+    try:
+        zones = gpd.read_file(path, engine="pyogrio")
+    except Exception as exc:  # GDAL raises several unrelated types
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise TerritoryError(f"{path}: cannot read as a geographic file: {first}") from None
+    if had_field not in zones.columns:
+        raise TerritoryError(f"{path}: missing attribute {had_field!r} on the features")
+    if zones.crs is None:
+        raise TerritoryError(f"{path}: no coordinate reference system")
+    geoms = zones.geometry.to_numpy()
+    for i, g in enumerate(geoms):
+        where = f"{path}: feature {i + 1} ({had_field}={zones[had_field].iloc[i]!r})"
+        if g is None or g.is_empty:
+            raise TerritoryError(f"{where}: no polygon")
+        if g.geom_type not in ("Polygon", "MultiPolygon"):
+            raise TerritoryError(f"{where}: expected a polygon, got {g.geom_type}")
+        if not shapely.is_valid(g):
+            raise TerritoryError(f"{where}: invalid geometry: {shapely.is_valid_reason(g)}")
+        if zones[had_field].iloc[i] is None or not str(zones[had_field].iloc[i]).strip():
+            raise TerritoryError(f"{path}: feature {i + 1}: empty {had_field}")
+    zones = zones.to_crs(METRIC_CRS)
+    communes = communes_gdf.to_crs(METRIC_CRS)
+    areas = communes.geometry.area.to_numpy()
+    cgeoms = communes.geometry.to_numpy()
+    tree = shapely.STRtree(cgeoms)
+    out: list[Zone] = []
+    for had_id, group in zones.groupby(zones[had_field].astype(str).str.strip(), sort=True):
+        shape = shapely.union_all(group.geometry.to_numpy())
+        hits = tree.query(shape, predicate="intersects")
+        inside = shapely.area(shapely.intersection(cgeoms[hits], shape))
+        keep = hits[inside >= min_share * areas[hits]]
+        if len(keep) == 0:
+            raise TerritoryError(
+                f"{path}: zone of HAD {had_id!r} covers no commune at {min_share:.0%} of its area"
+            )
+        codes = frozenset(str(c) for c in communes.index[keep])
+        out.append(Zone(had_id=had_id, communes=codes, source=source or str(path)))
+    return tuple(out)
+
+
+def read_zones(
+    path: str | Path, communes_gdf, min_share: float = 0.5, had_ids=None
+) -> tuple[Zone, ...]:
+    """Zones from a CSV (``had_id,insee``) or a polygon file, by suffix."""
+    path = Path(path)
+    if path.suffix.lower() in POLYGON_SUFFIXES:
+        zones = zones_from_polygons(path, communes_gdf, min_share=min_share)
+        if had_ids is not None:
+            unknown = sorted(z.had_id for z in zones if z.had_id not in had_ids)
+            if unknown:
+                raise TerritoryError(f"{path}: unknown HAD id {unknown[0]!r}")
+        return zones
+    return read_zones_csv(path, communes=set(communes_gdf.index), had_ids=had_ids, source=str(path))
+
+
+HAD_CSV_COLUMNS = (
+    "id",
+    "name",
+    "legal_status",
+    "departments",
+    "supply",
+    "main_town",
+    "main_insee",
+)
+"""Required columns of a HAD CSV."""
+
+HAD_CSV_OPTIONAL = (
+    "main_lat",
+    "main_lon",
+    "annexes",
+    "pui",
+    "finess",
+    "chemo_basis",
+    "chemo_holder",
+    "chemo_valid_from",
+    "chemo_valid_until",
+    "patients_treated",
+    "last_patient",
+    "source",
+    "notes",
+)
+
+
+def read_hads_csv(path: str | Path, communes_gdf=None) -> tuple[HAD, ...]:
+    """HADs from a CSV, one row per HAD.
+
+    Columns: ``id, name, legal_status, departments`` (``;``-separated, e.g.
+    ``31;09``), ``supply`` (``own_pui`` or ``community_pharmacy``),
+    ``main_town, main_insee``; optional ``main_lat, main_lon`` (default: the
+    commune's centre in ``communes_gdf``), ``annexes`` (``Town:INSEE`` pairs
+    separated by ``;``), ``pui, finess``, one chemotherapy authorisation as
+    ``chemo_basis`` (``attached``/``associated``; empty: none),
+    ``chemo_holder, chemo_valid_from, chemo_valid_until`` (``YYYY-MM-DD``),
+    ``patients_treated, last_patient, source, notes``.
+
+    Raises
+    ------
+    TerritoryError
+        ``file:line: <field>: <what is wrong>`` for the first bad row.
+    """
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise TerritoryError(f"{path}: file not found") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise TerritoryError(f"{path}: cannot read: {exc}") from None
+    lines = text.splitlines()
+    if not lines:
+        raise TerritoryError(f"{path}: empty file")
+    delimiter = "," if lines[0].count(",") >= lines[0].count(";") else ";"
+    reader = csv.DictReader(lines, delimiter=delimiter)
+    header = [h.strip() for h in (reader.fieldnames or [])]
+    missing = [c for c in HAD_CSV_COLUMNS if c not in header]
+    if missing:
+        raise TerritoryError(f"{path}:1: missing column {missing[0]!r}")
+    unknown = [c for c in header if c not in HAD_CSV_COLUMNS + HAD_CSV_OPTIONAL]
+    if unknown:
+        raise TerritoryError(f"{path}:1: unknown column {unknown[0]!r}")
+    centres = {}
+    if communes_gdf is not None:
+        centres = {
+            c: (float(la), float(lo))
+            for c, la, lo in zip(
+                communes_gdf.index, communes_gdf["lat"], communes_gdf["lon"], strict=True
+            )
+        }
+    hads: list[HAD] = []
+    first: dict[str, int] = {}
+    for raw in reader:
+        line = reader.line_num
+        row = {k.strip(): (v or "").strip() for k, v in raw.items() if k}
+        for key in ("chemo_valid_from", "chemo_valid_until", "last_patient"):
+            if row.get(key) and not _ISO_DATE.match(row[key]):
+                raise TerritoryError(
+                    f"{path}:{line}: {key}: date must be YYYY-MM-DD, got {row[key]!r}"
+                )
+
+        def site(kind: str, town: str, insee: str, lat: str = "", lon: str = "", line=line):
+            if lat and lon:
+                loc = {"lat": lat, "lon": lon}
+            elif insee in centres:
+                loc = {"lat": centres[insee][0], "lon": centres[insee][1]}
+            else:
+                raise TerritoryError(
+                    f"{path}:{line}: site {town!r}: no coordinates and unknown INSEE code {insee}"
+                )
+            return {"kind": kind, "town": town, "insee": insee, "location": loc}
+
+        sites = [
+            site("main", row["main_town"], row["main_insee"], row.get("main_lat", ""),
+                 row.get("main_lon", ""))
+        ]
+        for item in filter(None, (a.strip() for a in row.get("annexes", "").split(";"))):
+            town, sep, insee = item.rpartition(":")
+            if not sep:
+                raise TerritoryError(
+                    f"{path}:{line}: annexes: expected 'Town:INSEE', got {item!r}"
+                )
+            sites.append(site("annex", town.strip(), insee.strip()))
+        auths = []
+        if row.get("chemo_basis"):
+            auths.append(
+                {
+                    "basis": row["chemo_basis"],
+                    "holder": row.get("chemo_holder") or "not given",
+                    "valid_from": row.get("chemo_valid_from") or None,
+                    "valid_until": row.get("chemo_valid_until") or None,
+                    "source": row.get("source", ""),
+                }
+            )
+        record = {
+            "id": row["id"],
+            "name": row["name"],
+            "finess": row.get("finess") or None,
+            "legal_status": row["legal_status"],
+            "departments": [d.strip() for d in row["departments"].split(";") if d.strip()],
+            "sites": sites,
+            "supply": row["supply"],
+            "pui": row.get("pui") or None,
+            "authorisations": auths,
+            "patients_treated": row.get("patients_treated") or 0,
+            "last_patient": row.get("last_patient") or None,
+            "source": row.get("source", ""),
+            "notes": row.get("notes", ""),
+        }
+        try:
+            had = HAD.model_validate(record)
+        except ValidationError as exc:
+            loc, msg = _first_error(exc)
+            raise TerritoryError(f"{path}:{line}: {row['id'] or 'row'}: {_loc(loc)}: {msg}") from None
+        if had.id in first:
+            raise TerritoryError(
+                f"{path}:{line}: duplicate HAD id {had.id!r} (first at line {first[had.id]})"
+            )
+        first[had.id] = line
+        hads.append(had)
+    if not hads:
+        raise TerritoryError(f"{path}: no HAD rows after the header")
+    return tuple(hads)
+
+
+def read_hads(path: str | Path, communes_gdf=None) -> tuple[HAD, ...]:
+    """HADs from YAML (``.yaml``/``.yml``) or CSV (``.csv``)."""
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix in (".yaml", ".yml"):
+        return read_hads_yaml(path)
+    if suffix == ".csv":
+        return read_hads_csv(path, communes_gdf)
+    raise TerritoryError(f"{path}: HADs must be a .yaml, .yml or .csv file")
+
+
+def with_overrides(
+    loaded: LoadedTerritory,
+    zones: str | Path | None = None,
+    hads: str | Path | None = None,
+    min_share: float = 0.5,
+) -> LoadedTerritory:
+    """The territory with its zones and/or HADs replaced by a user's files.
+
+    The communes (polygons, populations) stay the territory's; the centre too.
+    Zones of HADs that the new HAD list lacks are errors, as are new HADs'
+    sites in unknown communes.
+    """
+    if zones is None and hads is None:
+        return loaded
+    t = loaded.territory
+    new_hads = read_hads(hads, loaded.communes_gdf) if hads is not None else t.hads
+    had_ids = {h.id for h in new_hads}
+    if zones is not None:
+        new_zones = read_zones(zones, loaded.communes_gdf, min_share=min_share, had_ids=had_ids)
+    else:
+        new_zones = t.zones
+        orphan = sorted(z.had_id for z in new_zones if z.had_id not in had_ids)
+        if orphan:
+            raise TerritoryError(
+                f"{hads}: the territory's zone of HAD {orphan[0]!r} has no HAD in this file "
+                f"(give --zones too)"
+            )
+    sources = [*loaded.manifest.sources]
+    if hads is not None:
+        sources.append(f"HADs: {hads}")
+    if zones is not None:
+        sources.append(f"zones: {zones}")
+    manifest = loaded.manifest.model_copy(
+        update={
+            "sources": tuple(sources),
+            "zones_source": str(zones) if zones is not None else loaded.manifest.zones_source,
+        }
+    )
+    where = " + ".join(str(p) for p in (hads, zones) if p is not None)
+    territory = assemble(manifest, loaded.communes_gdf, new_hads, new_zones, t.centre, where)
+    return replace(loaded, territory=territory, manifest=manifest)
+
+
+def parse_day(text: str, what: str = "--date") -> dt.date:
+    """A ``YYYY-MM-DD`` date; anything else is an :class:`InputError` naming ``what``."""
+    from hadplanner.errors import InputError
+
+    if not _ISO_DATE.match(text.strip()):
+        raise InputError(f"{what}: date must be YYYY-MM-DD, got {text!r}")
+    try:
+        return dt.date.fromisoformat(text.strip())
+    except ValueError as exc:
+        raise InputError(f"{what}: {exc} ({text!r})") from None

@@ -1,0 +1,371 @@
+"""Travel times by road, behind one interface.
+
+Every algorithm that needs a travel time (coverage, derogation candidates,
+transport of bags from the PUI to a patient) asks a :class:`TravelTimeProvider`.
+Three are shipped:
+
+- :class:`OfflineTravelModel` (the default): great-circle distance times a road
+  detour factor, driven at a speed that depends on the distance, plus a fixed
+  access overhead. It needs no data and no network, and is monotone and
+  symmetric by construction.
+- :class:`TableTravelModel`: times read from a CSV file (``origin,dest,minutes``
+  keyed by INSEE commune code), e.g. exported from a routing engine or measured
+  by the HAD teams.
+- :class:`OsrmTravelModel`: asks an OSRM server. It needs a running server
+  (``osrm-routed``) and is never used by the tests nor by default.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+import urllib.request
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Protocol, runtime_checkable
+
+import numpy as np
+from pydantic import Field, model_validator
+
+from hadplanner.errors import InputError
+from hadplanner.models.base import Model
+from hadplanner.models.territory import Point
+
+EARTH_RADIUS_KM = 6371.0088
+"""Mean Earth radius (IUGG), the usual choice for haversine distances."""
+
+PointsLike = Sequence[Point] | np.ndarray
+"""Points as a sequence of :class:`Point` or an ``(n, 2)`` array of ``(lat, lon)``."""
+
+
+@runtime_checkable
+class TravelTimeProvider(Protocol):
+    """Road travel time between WGS84 points, in minutes."""
+
+    def minutes(self, origin: Point, dest: Point) -> float:
+        """Travel time from ``origin`` to ``dest``."""
+        ...
+
+    def matrix(self, origins: PointsLike, dests: PointsLike) -> np.ndarray:
+        """Travel times, shape ``(len(origins), len(dests))``."""
+        ...
+
+
+def as_latlon(points: PointsLike) -> np.ndarray:
+    """Points as a float ``(n, 2)`` array of ``(lat, lon)`` degrees."""
+    if isinstance(points, np.ndarray):
+        arr = np.asarray(points, dtype=float)
+        if arr.ndim == 1 and arr.size == 2:
+            arr = arr.reshape(1, 2)
+        if arr.ndim != 2 or arr.shape[1] != 2:
+            raise ValueError(f"expected an (n, 2) array of (lat, lon), got shape {arr.shape}")
+        return arr
+    return np.array([(p.lat, p.lon) for p in points], dtype=float).reshape(-1, 2)
+
+
+def haversine_km(
+    lat1: np.ndarray | float,
+    lon1: np.ndarray | float,
+    lat2: np.ndarray | float,
+    lon2: np.ndarray | float,
+) -> np.ndarray:
+    """Great-circle distance in km (broadcasts like numpy)."""
+    p1, p2 = np.radians(lat1), np.radians(lat2)
+    dphi = p2 - p1
+    dlmb = np.radians(lon2) - np.radians(lon1)
+    a = np.sin(dphi / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dlmb / 2) ** 2
+    return 2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.clip(a, 0.0, 1.0)))
+
+
+class SpeedBand(Model):
+    """Road kilometres driven at one speed: those up to ``up_to_km`` (None: the rest)."""
+
+    up_to_km: float | None = Field(default=None, gt=0)
+    speed_kmh: float = Field(gt=0)
+
+
+class OfflineTravelSettings(Model):
+    """Coefficients of :class:`OfflineTravelModel`.
+
+    Defaults and why:
+
+    - ``detour_factor`` 1.3: the road distance between two places is on average
+      about 1.2 to 1.4 times the great-circle distance in Western Europe
+      (circuity factors of Ballou, Rahardja & Sakai, *Transportation Research
+      Part A* 36, 2002, ~1.3 for European countries; Boscoe, Henry & Zdeb,
+      *The Professional Geographer* 64, 2012, give ~1.4 in the US where the
+      grid is sparser in rural areas). 1.3 is the figure commonly used for
+      French roads; rural Pyrenean and Massif Central valleys are worse, which
+      is why the factor is a setting.
+    - speed bands, applied like tax brackets (the first 10 road-km at 35 km/h,
+      the next 20 at 60, the rest at 80): a nurse's trip starts in town streets
+      and villages (speed limits 30-50 km/h, stops), continues on departmental
+      roads (80 km/h limit since 2018, 90 before, minus bends and crossings) and
+      long trips use expressways and motorways. Brackets, rather than one speed
+      chosen by the total distance, keep the time continuous and increasing
+      with distance: with a single speed per band a 10.1 km trip at 60 km/h
+      would be shorter than a 9.9 km one at 35 km/h.
+    - ``overhead_min`` 5: leaving the base, parking and reaching the door; it
+      also makes a visit in the same commune cost something.
+
+    With these, the default 45-minute limit for daily visits is reached at
+    about 26 km as the crow flies (34 road-km); 40 km as the crow flies (52
+    road-km, an average of 59 km/h) take about 58 minutes. A user with real
+    times plugs a :class:`TableTravelModel` or :class:`OsrmTravelModel` instead.
+    """
+
+    detour_factor: float = Field(default=1.3, ge=1.0)
+    bands: tuple[SpeedBand, ...] = (
+        SpeedBand(up_to_km=10, speed_kmh=35),
+        SpeedBand(up_to_km=30, speed_kmh=60),
+        SpeedBand(up_to_km=None, speed_kmh=80),
+    )
+    overhead_min: float = Field(default=5.0, ge=0)
+
+    @model_validator(mode="after")
+    def _bands_increase(self) -> OfflineTravelSettings:
+        limits = [b.up_to_km for b in self.bands]
+        if not limits or limits[-1] is not None:
+            raise ValueError("the last speed band must be open-ended (up_to_km: null)")
+        finite = [x for x in limits[:-1]]
+        if any(x is None for x in finite) or finite != sorted(finite):  # type: ignore[type-var]
+            raise ValueError("speed bands must have increasing up_to_km, only the last open")
+        return self
+
+
+class OfflineTravelModel:
+    """Great-circle distance × detour factor, at a speed by distance band, plus overhead.
+
+    Parameters
+    ----------
+    settings
+        The coefficients; the defaults are justified in :class:`OfflineTravelSettings`.
+    """
+
+    def __init__(self, settings: OfflineTravelSettings | None = None) -> None:
+        self.settings = settings or OfflineTravelSettings()
+
+    def minutes_for_km(self, great_circle_km: np.ndarray | float) -> np.ndarray:
+        """Travel minutes for great-circle distances (vectorised)."""
+        s = self.settings
+        road = np.asarray(great_circle_km, dtype=float) * s.detour_factor
+        total = np.zeros_like(road)
+        lower = 0.0
+        for band in s.bands:
+            upper = math.inf if band.up_to_km is None else band.up_to_km
+            in_band = np.clip(road - lower, 0.0, upper - lower)
+            total += in_band / band.speed_kmh * 60.0
+            lower = upper
+        return total + s.overhead_min
+
+    def minutes(self, origin: Point, dest: Point) -> float:
+        """Travel time from ``origin`` to ``dest``."""
+        d = haversine_km(origin.lat, origin.lon, dest.lat, dest.lon)
+        return float(self.minutes_for_km(d))
+
+    def matrix(self, origins: PointsLike, dests: PointsLike) -> np.ndarray:
+        """Travel times, shape ``(len(origins), len(dests))``."""
+        o, d = as_latlon(origins), as_latlon(dests)
+        km = haversine_km(o[:, None, 0], o[:, None, 1], d[None, :, 0], d[None, :, 1])
+        return self.minutes_for_km(km)
+
+
+class TableTravelModel:
+    """Travel times from a table keyed by place (INSEE code), with an optional fallback.
+
+    Points are matched to places by their coordinates (rounded to about 1 m);
+    a pair missing from the table is asked to ``fallback``, or is an error.
+    The table is taken as symmetric when only one direction is given.
+
+    Parameters
+    ----------
+    table
+        ``{(origin_key, dest_key): minutes}``.
+    places
+        ``{key: Point}``: where each key is (commune centres, HAD sites).
+    fallback
+        Asked for pairs the table lacks; None: such a pair is an :class:`InputError`.
+    """
+
+    def __init__(
+        self,
+        table: dict[tuple[str, str], float],
+        places: dict[str, Point] | dict[str, list[Point]],
+        fallback: TravelTimeProvider | None = None,
+    ) -> None:
+        self.table = dict(table)
+        self.fallback = fallback
+        self._key_at: dict[tuple[float, float], str] = {}
+        for key, pts in places.items():
+            for p in pts if isinstance(pts, list) else [pts]:
+                self._key_at[self._round(p.lat, p.lon)] = key
+
+    @staticmethod
+    def _round(lat: float, lon: float) -> tuple[float, float]:
+        return (round(lat, 5), round(lon, 5))
+
+    @classmethod
+    def from_csv(
+        cls,
+        path: str | Path,
+        places: dict[str, Point] | dict[str, list[Point]],
+        fallback: TravelTimeProvider | None = None,
+    ) -> TableTravelModel:
+        """Read ``origin_insee,dest_insee,minutes`` (header required) from ``path``.
+
+        Raises
+        ------
+        InputError
+            On a missing column or a bad number, naming the file and line.
+        """
+        path = Path(path)
+        table: dict[tuple[str, str], float] = {}
+        try:
+            with path.open(newline="", encoding="utf-8") as fh:
+                reader = csv.DictReader(fh)
+                cols = reader.fieldnames or []
+                o_col = next((c for c in cols if c in ("origin_insee", "origin", "origin_site")), None)
+                d_col = next((c for c in cols if c in ("dest_insee", "dest", "dest_site")), None)
+                if o_col is None or d_col is None or "minutes" not in cols:
+                    raise InputError(
+                        f"{path}: header must be origin_insee,dest_insee,minutes (got {cols})"
+                    )
+                for line, row in enumerate(reader, start=2):
+                    try:
+                        minutes = float(row["minutes"])
+                    except (TypeError, ValueError):
+                        raise InputError(
+                            f"{path}:{line}: minutes is not a number: {row['minutes']!r}"
+                        ) from None
+                    if minutes < 0 or math.isnan(minutes):
+                        raise InputError(f"{path}:{line}: minutes must be >= 0, got {minutes}")
+                    table[(row[o_col].strip(), row[d_col].strip())] = minutes
+        except OSError as exc:
+            raise InputError(f"{path}: cannot read travel-time table ({exc.strerror})") from None
+        return cls(table, places, fallback)
+
+    def key_of(self, p: Point) -> str | None:
+        """The place at ``p``, or None."""
+        return self._key_at.get(self._round(p.lat, p.lon))
+
+    def minutes(self, origin: Point, dest: Point) -> float:
+        """Travel time from ``origin`` to ``dest``: from the table, else the fallback."""
+        ko, kd = self.key_of(origin), self.key_of(dest)
+        if ko is not None and kd is not None:
+            if (ko, kd) in self.table:
+                return self.table[(ko, kd)]
+            if (kd, ko) in self.table:
+                return self.table[(kd, ko)]
+        if self.fallback is not None:
+            return self.fallback.minutes(origin, dest)
+        raise InputError(
+            f"no travel time in the table from {ko or (origin.lat, origin.lon)} "
+            f"to {kd or (dest.lat, dest.lon)}"
+        )
+
+    def matrix(self, origins: PointsLike, dests: PointsLike) -> np.ndarray:
+        """Travel times, shape ``(len(origins), len(dests))``."""
+        o, d = as_latlon(origins), as_latlon(dests)
+        out = np.empty((len(o), len(d)))
+        fb = self.fallback.matrix(o, d) if self.fallback is not None else None
+        for i, (olat, olon) in enumerate(o):
+            ko = self._key_at.get(self._round(olat, olon))
+            for j, (dlat, dlon) in enumerate(d):
+                kd = self._key_at.get(self._round(dlat, dlon))
+                v = self.table.get((ko, kd)) if ko and kd else None  # type: ignore[arg-type]
+                if v is None and ko and kd:
+                    v = self.table.get((kd, ko))
+                if v is None:
+                    if fb is None:
+                        raise InputError(
+                            f"no travel time in the table from {ko or (olat, olon)} "
+                            f"to {kd or (dlat, dlon)}"
+                        )
+                    v = fb[i, j]
+                out[i, j] = v
+        return out
+
+
+class OsrmTravelModel:
+    """Travel times from an OSRM server (``osrm-routed``), e.g. ``http://localhost:5000``.
+
+    It needs a server built on an OpenStreetMap extract of the region; hadplanner
+    does not start one and never calls it unless a user chooses this model. The
+    tests only construct it.
+
+    Parameters
+    ----------
+    base_url
+        The server's URL, without trailing slash.
+    profile
+        OSRM profile, ``driving`` for a car.
+    timeout_s
+        Per-request timeout.
+    opener
+        Function taking a URL and returning the decoded JSON answer; by default
+        urllib. Lets a user add authentication or a cache.
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        profile: str = "driving",
+        timeout_s: float = 30.0,
+        opener: Callable[[str], dict] | None = None,
+    ) -> None:
+        if not base_url.startswith(("http://", "https://")):
+            raise InputError(f"OSRM base URL must start with http:// or https://: {base_url!r}")
+        self.base_url = base_url.rstrip("/")
+        self.profile = profile
+        self.timeout_s = timeout_s
+        self._open = opener or self._urlopen
+
+    def _urlopen(self, url: str) -> dict:
+        with urllib.request.urlopen(url, timeout=self.timeout_s) as resp:  # noqa: S310
+            return json.loads(resp.read().decode("utf-8"))
+
+    def minutes(self, origin: Point, dest: Point) -> float:
+        """Travel time from ``origin`` to ``dest`` (one ``/route`` request)."""
+        url = (
+            f"{self.base_url}/route/v1/{self.profile}/"
+            f"{origin.lon},{origin.lat};{dest.lon},{dest.lat}?overview=false"
+        )
+        answer = self._open(url)
+        if answer.get("code") != "Ok":
+            raise InputError(f"OSRM could not route: {answer.get('message', answer.get('code'))}")
+        return float(answer["routes"][0]["duration"]) / 60.0
+
+    def matrix(self, origins: PointsLike, dests: PointsLike) -> np.ndarray:
+        """Travel times (one ``/table`` request)."""
+        o, d = as_latlon(origins), as_latlon(dests)
+        coords = ";".join(f"{lon},{lat}" for lat, lon in np.vstack([o, d]))
+        src = ";".join(str(i) for i in range(len(o)))
+        dst = ";".join(str(len(o) + j) for j in range(len(d)))
+        url = (
+            f"{self.base_url}/table/v1/{self.profile}/{coords}"
+            f"?sources={src}&destinations={dst}&annotations=duration"
+        )
+        answer = self._open(url)
+        if answer.get("code") != "Ok":
+            raise InputError(f"OSRM table failed: {answer.get('message', answer.get('code'))}")
+        durations = np.array(answer["durations"], dtype=float)
+        return durations / 60.0
+
+
+DEFAULT_TRAVEL_MODEL = OfflineTravelModel()
+
+
+def transport_hours(pui: Point, home: Point, provider: TravelTimeProvider | None = None) -> float:
+    """Hours to carry a bag from the PUI to the patient's home.
+
+    Parameters
+    ----------
+    pui
+        The preparing pharmacy (e.g. IUCT-Oncopole).
+    home
+        The patient's home (or its commune's centre).
+    provider
+        Travel model; the offline default when None.
+    """
+    return (provider or DEFAULT_TRAVEL_MODEL).minutes(pui, home) / 60.0

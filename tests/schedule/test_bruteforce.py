@@ -1,0 +1,144 @@
+"""The planner is optimal: it matches an exhaustive search on small random cycles."""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+import time
+
+import pytest
+
+from hadplanner.errors import InfeasiblePlanError
+from hadplanner.models.request import PARIS, WEEKDAYS, Settings
+from hadplanner.schedule import planner as P
+from hadplanner.schedule.calendars import calendars_from_settings
+from hadplanner.schedule.regimen import CycleSpec
+from tests.schedule.bruteforce import World, cost_of_path, enumerate_best, hours, plus
+
+
+def small_world(seed: int) -> World:
+    """A random short cycle (36-60 h) with short bags, tight windows and maybe a dose step."""
+    rnd = random.Random(seed)
+    grid = rnd.choice([60, 60, 30])
+    day = dt.date(2027, 1, 1) + dt.timedelta(days=rnd.randrange(365))
+    t0 = dt.datetime.combine(day, dt.time(rnd.randrange(24), rnd.choice([0, 30]) if grid == 30
+                                          else 0)).replace(tzinfo=PARIS)
+    t0 = plus(t0, 0)
+    length_h = rnd.choice([36, 48, 60]) if grid == 60 else rnd.choice([24, 30, 36])
+    stab = rnd.choice([12, 16, 20, 24])
+    open_h = rnd.randrange(6, 14)
+    prod_days = sorted(rnd.sample(range(7), rnd.randrange(3, 8)))
+    settings = Settings.model_validate({
+        "stability_h": stab,
+        "max_bag_h": rnd.choice([stab, stab - 2]),
+        "min_bag_h": rnd.choice([0, 0, 2]),
+        "overfill_h": rnd.choice([0, 1, 2]),
+        "overfill_max_bag_h": rnd.choice([6, 8, 12]),
+        "vial_ug": 38.5,
+        "transport_hospital_h": rnd.choice([0.5, 1.0]),
+        "grid_minutes": grid,
+        "edge_margin_minutes": rnd.choice([0, 30, 60]),
+        "production": {"days": [WEEKDAYS[d] for d in prod_days],
+                       "open": f"{open_h:02d}:00",
+                       "close": f"{open_h + rnd.randrange(2, 9):02d}:00",
+                       "closed_on_holidays": rnd.random() < 0.5,
+                       "closed": [str(day + dt.timedelta(days=1))] if rnd.random() < 0.2 else []},
+        "day_hospital": {"open": f"{rnd.randrange(6, 11):02d}:00",
+                         "close": f"{rnd.randrange(15, 22):02d}:00",
+                         "days": list(WEEKDAYS[: rnd.choice([5, 6, 7])])},
+        "had_nurse": {"open": f"{rnd.randrange(6, 10):02d}:00",
+                      "close": f"{rnd.randrange(17, 23):02d}:00"},
+    })
+    t_end = plus(t0, 60 * length_h)
+    inp = rnd.choice([0, 6, 12, 24])
+    rates = rnd.sample([20.0, 40.0, 60.0, 90.0, 130.0], 2)
+    steps = [(t0, rates[0])]
+    if rnd.random() < 0.5:
+        steps.append((plus(t0, 60 * rnd.choice([12, 18, 24])), rates[1]))
+    spec = CycleSpec(
+        number=1, regimen="test", t0=t0, t_end=t_end, inpatient_days=0,
+        inpatient_end=plus(t0, 60 * inp), steps=tuple(steps),
+        change_mode=rnd.choice(["had_nurse", "day_hospital"]),
+        transport_h=rnd.choice([0.5, 1.0, 2.0, 3.0]),
+    )
+    return World(spec=spec, st=settings, cal=calendars_from_settings(settings), grid_min=grid)
+
+
+def planner_cost(w: World, plan) -> tuple[int, ...]:
+    path = [b.start for b in plan.bags] + [plan.bags[-1].end]
+    edges = [int(w.is_edge(b.prepared_at)) for b in plan.bags]
+    return cost_of_path(w, path, edges)
+
+
+SEEDS = list(range(120))
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_planner_matches_exhaustive_search(seed: int) -> None:
+    """Same lexicographic optimum (bags, vials, regularity, edges) as every sequence tried."""
+    w = small_world(seed)
+    best = enumerate_best(w)
+    if best is None:
+        with pytest.raises(InfeasiblePlanError):
+            P.plan_cycle(w.spec, w.cal, w.st)
+        return
+    plan = P.plan_cycle(w.spec, w.cal, w.st)
+    for i, b in enumerate(plan.bags):
+        feas, _ = w.arc_enumerated(b.start, b.end, i == 0)
+        assert feas, f"bag {i + 1} not feasible by enumeration"
+    assert planner_cost(w, plan) == best
+
+
+@pytest.mark.parametrize("seed", SEEDS[:60])
+def test_latest_preparation_is_enough(seed: int) -> None:
+    """Deciding a bag with the latest production instant = trying every instant (WLOG proof)."""
+    w = small_world(seed)
+    nodes = w.nodes
+    rnd = random.Random(seed)
+    for _ in range(60):
+        i = rnd.randrange(len(nodes) - 1)
+        j = rnd.randrange(i + 1, len(nodes))
+        feas, _ = w.arc_enumerated(nodes[i], nodes[j], i == 0)
+        assert feas == w.arc_latest(nodes[i], nodes[j], i == 0)
+
+
+@pytest.mark.parametrize("seed", SEEDS[:60])
+def test_layered_and_scan_programmes_agree(seed: int) -> None:
+    """The fast layered solver and the node-by-node reference find the same optimum."""
+    w = small_world(seed)
+    gr = P._build_grid(w.spec, w.cal, w.st)
+    try:
+        fast = P._solve(w.spec, gr, w.st)
+    except InfeasiblePlanError:
+        with pytest.raises(InfeasiblePlanError):
+            P._solve_scan(w.spec, gr, w.st)
+        return
+    ref = P._solve_scan(w.spec, gr, w.st)
+
+    def cost(sol):
+        _, path, edges = sol
+        return cost_of_path(w, [plus(w.spec.t0, k * w.grid_min) for k in path], edges)
+
+    assert cost(fast) == cost(ref)
+
+
+def test_vectorised_pieces_match_scalar() -> None:
+    """The vectorised arc intervals are those of the per-node rule."""
+    for seed in range(30):
+        w = small_world(seed)
+        gr = P._build_grid(w.spec, w.cal, w.st)
+        allp = P._all_pieces(gr, w.st)
+        for k in range(gr.n):
+            if not gr.valid[k]:
+                continue
+            scalar = [(lo, hi, e) for lo, hi, e in P._arc_pieces(k, gr, w.st)]
+            vec = [tuple(int(x) for x in row) for row in allp[k] if row[0] <= row[1]]
+            assert sorted(scalar) == sorted(vec), (seed, k)
+
+
+def test_exhaustive_search_is_small_enough() -> None:
+    """Guard: the exhaustive cases stay quick (the suite must run in minutes)."""
+    t = time.perf_counter()
+    enumerate_best(small_world(0))
+    assert time.perf_counter() - t < 5
+    assert hours(small_world(0).spec.t0, small_world(0).spec.t_end) <= 60
