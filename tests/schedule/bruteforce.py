@@ -64,7 +64,24 @@ class World:
     def overfill(self, dur: float) -> float:
         return self.st.overfill_h if dur <= self.st.overfill_max_bag_h + 1e-9 else 0.0
 
+    def __post_init__(self) -> None:
+        self._open: dict[dt.datetime, bool] = {}
+        self._edge: dict[dt.datetime, bool] = {}
+
+    def producing(self, t: dt.datetime) -> bool:
+        """Is ``t`` in a production window (memoised: the oracles ask often)."""
+        key = t.astimezone(UTC)
+        if key not in self._open:
+            self._open[key] = self.cal.production.contains(t)
+        return self._open[key]
+
     def is_edge(self, p: dt.datetime) -> bool:
+        key = p.astimezone(UTC)
+        if key not in self._edge:
+            self._edge[key] = self._is_edge(p)
+        return self._edge[key]
+
+    def _is_edge(self, p: dt.datetime) -> bool:
         m = self.st.edge_margin_minutes
         return not (self.cal.production.contains(plus(p, -m))
                     and self.cal.production.contains(plus(p, m))
@@ -86,7 +103,7 @@ class World:
         t = earliest.replace(second=0, microsecond=0)
         t = plus(t, -(t.minute % step_min))
         while hours(t, latest) >= 0:
-            if hours(earliest, t) >= 0 and self.cal.production.contains(t):
+            if hours(earliest, t) >= 0 and self.producing(t):
                 yield t
             t = plus(t, step_min)
 
@@ -160,17 +177,22 @@ def enumerate_best(w: World) -> tuple[int, ...] | None:
             if feas:
                 out.append((j, 0 if calm else 1))
         arcs[i] = out
+    # Drop arcs into nodes that cannot reach the end: this loses no sequence.
+    alive = {n}
+    for i in range(n - 1, -1, -1):
+        arcs[i] = [(j, e) for j, e in arcs.get(i, ()) if j in alive]
+        if arcs[i]:
+            alive.add(i)
     for out in arcs.values():
         out.sort(key=lambda a: -a[0])  # long bags first: a good bound early
     best: list[tuple[int, ...] | None] = [None]
-    span = hours(nodes[0], nodes[n])
 
-    def dfs(i: int, path: list[int], edges: list[int]) -> None:
+    def dfs(i: int, path: list[int], edges: list[int], vials: int) -> None:
         if best[0] is not None:
-            # a path with more bags than the best is worse whatever its other costs
+            # more bags, or as many bags and more vials, is worse whatever the rest
             left = hours(nodes[i], nodes[n])
-            lower = len(path) - 1 + (math.ceil(left / w.st.max_bag_h - 1e-9) if left > 0 else 0)
-            if lower > best[0][0]:
+            more = math.ceil(left / w.st.max_bag_h - 1e-9) if left > 0 else 0
+            if (len(path) - 1 + more, vials + more) > best[0][:2]:
                 return
         if i == n:
             c = cost_of_path(w, [nodes[k] for k in path], edges)
@@ -178,10 +200,10 @@ def enumerate_best(w: World) -> tuple[int, ...] | None:
                 best[0] = c
             return
         for j, edge in arcs.get(i, ()):
-            dfs(j, path + [j], edges + [edge])
+            dfs(j, path + [j], edges + [edge], vials + w.vials(nodes[i], nodes[j]))
 
-    del span
-    dfs(0, [0], [])
+    if 0 in alive:
+        dfs(0, [0], [], 0)
     return best[0]
 
 

@@ -13,7 +13,7 @@ from hadplanner.models.request import PARIS, WEEKDAYS, Settings
 from hadplanner.schedule import planner as P
 from hadplanner.schedule.calendars import calendars_from_settings
 from hadplanner.schedule.regimen import CycleSpec
-from tests.schedule.bruteforce import World, cost_of_path, enumerate_best, hours, plus
+from .bruteforce import World, cost_of_path, enumerate_best, hours, plus
 
 
 def small_world(seed: int) -> World:
@@ -25,9 +25,9 @@ def small_world(seed: int) -> World:
                                           else 0)).replace(tzinfo=PARIS)
     t0 = plus(t0, 0)
     length_h = rnd.choice([36, 48, 60]) if grid == 60 else rnd.choice([24, 30, 36])
-    stab = rnd.choice([12, 16, 20, 24])
+    stab = rnd.choice([20, 24, 30, 36])
     open_h = rnd.randrange(6, 14)
-    prod_days = sorted(rnd.sample(range(7), rnd.randrange(3, 8)))
+    prod_days = sorted(rnd.sample(range(7), rnd.choice([5, 7, 7, 7])))
     settings = Settings.model_validate({
         "stability_h": stab,
         "max_bag_h": rnd.choice([stab, stab - 2]),
@@ -40,12 +40,12 @@ def small_world(seed: int) -> World:
         "edge_margin_minutes": rnd.choice([0, 30, 60]),
         "production": {"days": [WEEKDAYS[d] for d in prod_days],
                        "open": f"{open_h:02d}:00",
-                       "close": f"{open_h + rnd.randrange(2, 9):02d}:00",
-                       "closed_on_holidays": rnd.random() < 0.5,
+                       "close": f"{open_h + rnd.randrange(3, 10):02d}:00",
+                       "closed_on_holidays": rnd.random() < 0.3,
                        "closed": [str(day + dt.timedelta(days=1))] if rnd.random() < 0.2 else []},
         "day_hospital": {"open": f"{rnd.randrange(6, 11):02d}:00",
                          "close": f"{rnd.randrange(15, 22):02d}:00",
-                         "days": list(WEEKDAYS[: rnd.choice([5, 6, 7])])},
+                         "days": list(WEEKDAYS[: rnd.choice([5, 7, 7])])},
         "had_nurse": {"open": f"{rnd.randrange(6, 10):02d}:00",
                       "close": f"{rnd.randrange(17, 23):02d}:00"},
     })
@@ -54,12 +54,15 @@ def small_world(seed: int) -> World:
     rates = rnd.sample([20.0, 40.0, 60.0, 90.0, 130.0], 2)
     steps = [(t0, rates[0])]
     if rnd.random() < 0.5:
-        steps.append((plus(t0, 60 * rnd.choice([12, 18, 24])), rates[1]))
+        # as in the regimens, the step-up falls in the inpatient days (mostly)
+        step_h = rnd.choice([12, 18, 24])
+        inp = max(inp, step_h) if rnd.random() < 0.8 else inp
+        steps.append((plus(t0, 60 * step_h), rates[1]))
     spec = CycleSpec(
         number=1, regimen="test", t0=t0, t_end=t_end, inpatient_days=0,
         inpatient_end=plus(t0, 60 * inp), steps=tuple(steps),
-        change_mode=rnd.choice(["had_nurse", "day_hospital"]),
-        transport_h=rnd.choice([0.5, 1.0, 2.0, 3.0]),
+        change_mode=rnd.choice(["had_nurse", "had_nurse", "day_hospital"]),
+        transport_h=rnd.choice([0.5, 1.0, 2.0]),
     )
     return World(spec=spec, st=settings, cal=calendars_from_settings(settings), grid_min=grid)
 

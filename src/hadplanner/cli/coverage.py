@@ -19,9 +19,7 @@ import typer
 
 from hadplanner.errors import HadPlannerError, InputError
 
-TerritoryOpt = Annotated[
-    str, typer.Option("--territory", "-t", help="Territory name or folder.")
-]
+TerritoryOpt = Annotated[str, typer.Option("--territory", "-t", help="Territory name or folder.")]
 DateOpt = Annotated[
     str | None,
     typer.Option("--date", "-d", help="Day of the authorisations, YYYY-MM-DD (default: today)."),
@@ -38,6 +36,14 @@ RuleOpt = Annotated[
     ),
 ]
 LangOpt = Annotated[str, typer.Option("--lang", help="Language of text outputs: fr or en.")]
+TableOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--travel-table",
+        help="CSV origin_insee,dest_insee,minutes (e.g. from a routing engine); "
+        "pairs it lacks use the offline model.",
+    ),
+]
 
 _WORDS = {
     "fr": {
@@ -123,10 +129,20 @@ def _load(territory: str) -> Any:
     return load_territory(territory)
 
 
-def _index(territory: str) -> Any:
+def _travel(loaded: Any, table: Path | None) -> Any:
+    """The travel model: the offline default, or a table with the offline model behind."""
+    if table is None:
+        return None
+    from hadplanner.travel import OfflineTravelModel, TableTravelModel
+
+    return TableTravelModel.for_territory(table, loaded.territory, fallback=OfflineTravelModel())
+
+
+def _index(territory: str, table: Path | None = None) -> Any:
     from hadplanner.territory.coverage import TerritoryIndex
 
-    return TerritoryIndex.from_loaded(_load(territory))
+    loaded = _load(territory)
+    return TerritoryIndex.from_loaded(loaded, _travel(loaded, table))
 
 
 def _echo_json(data: Any) -> None:
@@ -158,12 +174,23 @@ def _one_line_errors(func: Callable[..., None]) -> Callable[..., None]:
     return wrapper
 
 
-def summary_text(cov: Any, lang: str = "fr") -> str:
-    """The terminal summary: population per status per department, with totals."""
+def summary_text(cov: Any, lang: str = "fr", by: str = "department") -> str:
+    """The terminal summary: population per status per department (or zone), with totals.
+
+    Per zone, a commune shared by two zones counts in both, so the zone rows
+    add up to more than the territory; the total line is the territory's.
+    """
     from hadplanner.territory.coverage import STATUSES
 
     w = _words(lang)
-    table = cov.population_by_department()
+    if by == "zone":
+        table = cov.population_by_zone().drop(columns=["name", "authorised"])
+        first = 22
+        head = "HAD"
+    else:
+        table = cov.population_by_department()
+        first = 6
+        head = w["department"]
     cols = [w[s] for s in STATUSES] + [w["total"]]
     width = max(12, *(len(c) + 2 for c in cols))
     lines = [
@@ -178,13 +205,14 @@ def summary_text(cov: Any, lang: str = "fr") -> str:
             ids=", ".join(h for h, a in zip(cov.index.had_ids, cov.authorised, strict=True) if a),
         ),
         "",
-        f"{w['department']:<6}" + "".join(f"{c:>{width}}" for c in cols),
+        f"{head:<{first}}" + "".join(f"{c:>{width}}" for c in cols),
     ]
-    for dept, row in table.iterrows():
+    for key, row in table.iterrows():
         values = [row[s] for s in STATUSES] + [row["total"]]
-        lines.append(f"{dept:<6}" + "".join(f"{_fmt(v):>{width}}" for v in values))
-    totals = [table[s].sum() for s in STATUSES] + [table["total"].sum()]
-    lines.append(f"{w['total']:<6}" + "".join(f"{_fmt(v):>{width}}" for v in totals))
+        lines.append(f"{key:<{first}}" + "".join(f"{_fmt(v):>{width}}" for v in values))
+    pop = cov.population_by_status()
+    totals = [pop[s] for s in STATUSES] + [sum(pop.values())]
+    lines.append(f"{w['total']:<{first}}" + "".join(f"{_fmt(v):>{width}}" for v in totals))
     lines += ["", w["uncovered"].format(p=_fmt(cov.uncovered_population()))]
     return "\n".join(lines)
 
@@ -205,6 +233,10 @@ def register(app: typer.Typer) -> None:
         limit: LimitOpt = 45.0,
         rule: RuleOpt = "bordering",
         lang: LangOpt = "fr",
+        travel_table: TableOpt = None,
+        by: Annotated[
+            str, typer.Option("--by", help="Summary rows: 'department' or 'zone'.")
+        ] = "department",
     ) -> None:
         """Coverage of every commune by an HAD authorised for chemotherapy, at a date.
 
@@ -217,18 +249,21 @@ def register(app: typer.Typer) -> None:
         from hadplanner.territory.coverage import compute_coverage
 
         _words(lang)
+        if by not in ("department", "zone"):
+            raise InputError(f"--by must be 'department' or 'zone', got {by!r}")
         day, settings = _day(date), _settings(limit, rule)
         loaded = _load(territory)
         from hadplanner.territory.coverage import TerritoryIndex
 
-        cov = compute_coverage(TerritoryIndex.from_loaded(loaded), day, settings)
+        index = TerritoryIndex.from_loaded(loaded, _travel(loaded, travel_table))
+        cov = compute_coverage(index, day, settings)
         written = []
         if out is not None:
-            written = write_coverage_outputs(loaded, day, out, lang, settings, coverage=cov)
+            written = write_coverage_outputs(index, day, out, lang, settings, coverage=cov)
         if as_json:
             _echo_json(cov.records())
             return
-        typer.echo(summary_text(cov, lang))
+        typer.echo(summary_text(cov, lang, by))
         if written:
             typer.echo("")
             typer.echo(_words(lang)["written"].format(out=out))
@@ -249,6 +284,7 @@ def register(app: typer.Typer) -> None:
         limit: LimitOpt = 45.0,
         rule: RuleOpt = "bordering",
         lang: LangOpt = "fr",
+        travel_table: TableOpt = None,
     ) -> None:
         """Authorised HADs that could take a patient of a commune (or a point) by derogation."""
         from hadplanner.models.territory import Point
@@ -263,11 +299,12 @@ def register(app: typer.Typer) -> None:
         if commune is not None:
             where: Any = commune
         else:
-            if not (-90 <= lat <= 90 and -180 <= lon <= 180):  # type: ignore[operator]
+            assert lat is not None and lon is not None  # checked above
+            if not (-90 <= lat <= 90 and -180 <= lon <= 180):
                 raise InputError(f"not a WGS84 point: lat {lat}, lon {lon}")
             where = Point(lat=lat, lon=lon)
         ans = derogation_candidates(
-            _index(territory), where, day, settings.rule, settings.limit_min
+            _index(territory, travel_table), where, day, settings.rule, settings.limit_min
         )
         if as_json:
             _echo_json(ans.as_dict())
@@ -289,7 +326,10 @@ def register(app: typer.Typer) -> None:
         for c in ans.candidates:
             typer.echo(
                 w["cand"].format(
-                    name=c.name, id=c.had_id, m=c.minutes, site=c.site,
+                    name=c.name,
+                    id=c.had_id,
+                    m=c.minutes,
+                    site=c.site,
                     flag="" if c.within_limit else w["over"],
                 )
             )
@@ -307,6 +347,7 @@ def register(app: typer.Typer) -> None:
         limit: LimitOpt = 45.0,
         rule: RuleOpt = "bordering",
         lang: LangOpt = "fr",
+        travel_table: TableOpt = None,
     ) -> None:
         """Coverage change made by a scenario (takeover, association, zone change...)."""
         from hadplanner.errors import ScenarioError
@@ -317,25 +358,30 @@ def register(app: typer.Typer) -> None:
         day, settings = _day(date), _settings(limit, rule)
         path = Path(scenario)
         if not path.is_file():
-            named = territory_dir(territory) / "scenarios" / f"{scenario.removesuffix('.yaml')}.yaml"
+            named = (
+                territory_dir(territory) / "scenarios" / f"{scenario.removesuffix('.yaml')}.yaml"
+            )
             if not named.is_file():
                 raise ScenarioError(f"no scenario file {scenario!r} (nor {named})")
             path = named
-        result = whatif(_index(territory), path, day, settings)
+        result = whatif(_index(territory, travel_table), path, day, settings)
         if as_json:
             _echo_json(result.as_dict())
             return
         typer.echo(w["whatif"].format(name=result.scenario.name))
         typer.echo(
             w["before_after"].format(
-                b=_fmt(result.uncovered_before), a=_fmt(result.uncovered_after),
+                b=_fmt(result.uncovered_before),
+                a=_fmt(result.uncovered_after),
                 g=_fmt(result.gain),
             )
         )
         for row in result.transitions().itertuples():
             typer.echo(
                 w["transition"].format(
-                    before=w[row.before], after=w[row.after], n=row.communes,
+                    before=w[row.before],
+                    after=w[row.after],
+                    n=row.communes,
                     p=_fmt(row.population),
                 )
             )
@@ -354,6 +400,7 @@ def register(app: typer.Typer) -> None:
         limit: LimitOpt = 45.0,
         rule: RuleOpt = "bordering",
         lang: LangOpt = "fr",
+        travel_table: TableOpt = None,
     ) -> None:
         """Which unauthorised HADs to make "établissement associé" to serve the most people."""
         from hadplanner.territory.best_authorisations import best_authorisations
@@ -363,7 +410,7 @@ def register(app: typer.Typer) -> None:
         if k < 0:
             raise InputError(f"--k must be >= 0, got {k}")
         day, settings = _day(date), _settings(limit, rule)
-        cov = compute_coverage(_index(territory), day, settings)
+        cov = compute_coverage(_index(territory, travel_table), day, settings)
         res = best_authorisations(cov, k, k_max)
         if as_json:
             _echo_json(res.as_dict())
@@ -377,7 +424,10 @@ def register(app: typer.Typer) -> None:
         for s in res.sequence:
             typer.echo(
                 w["seq"].format(
-                    k=s.k, inc=_fmt(s.increment), p=_fmt(s.population_gained),
-                    ids=", ".join(s.had_ids), st=s.status,
+                    k=s.k,
+                    inc=_fmt(s.increment),
+                    p=_fmt(s.population_gained),
+                    ids=", ".join(s.had_ids),
+                    st=s.status,
                 )
             )

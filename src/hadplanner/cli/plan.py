@@ -1,9 +1,223 @@
-"""`hadplanner` commands of this area (registered on the main app)."""
+"""``hadplanner plan REQUEST``: plan a patient's bag changes and show or export them.
+
+Thin wiring: read the request, settle the road time from the PUI to the
+patient's home (territory travel model), plan and check (library), then print
+the table or the JSON contract and write the calendar and timeline. Files are
+written only once planning and checking have succeeded, so an infeasible
+request (exit status 2) leaves nothing behind.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated
+
 import typer
+
+from hadplanner.errors import HadPlannerError, InputError
+from hadplanner.models.plan import Plan
+from hadplanner.models.request import Request
+
+
+@dataclass(frozen=True)
+class Transport:
+    """The PUI -> home road time used for HAD changes, and where it comes from."""
+
+    hours: float
+    source: str
+    """``setting``, ``territory`` or ``default``."""
+
+
+def resolve_transport(request: Request, territory: str = "occitanie") -> Transport:
+    """The road time of a request: its setting, else the territory's travel model, else 2 h.
+
+    The home is the request's point or its commune's centre in the territory;
+    the PUI is the territory's prescribing centre. The offline model of
+    :mod:`hadplanner.travel` gives the time. A territory that cannot be read
+    or does not know the commune falls back to ``settings.default_transport_h``
+    (the spec's 2.0 h) rather than block the plan: the table says which.
+    """
+    s = request.settings
+    if s.transport_h is not None:
+        return Transport(s.transport_h, "setting")
+    home = request.patient.home
+    if home is None:
+        return Transport(s.default_transport_h, "default")
+    try:
+        from hadplanner.models.territory import Point
+        from hadplanner.territory.loading import load_territory
+        from hadplanner.travel import transport_hours
+
+        terr = load_territory(territory).territory
+        if terr.centre is None:
+            return Transport(s.default_transport_h, "default")
+        if home.commune is not None:
+            commune = terr.communes.get(home.commune)
+            if commune is None:
+                raise InputError(
+                    f"patient.home.commune {home.commune} is not a commune of territory "
+                    f"{territory!r}: give lat/lon or settings.transport_h")
+            point = commune.centre
+        else:
+            point = Point(lat=home.lat, lon=home.lon)
+        # Whole minutes, rounded up: a road time is planned to the minute, and
+        # rounding up keeps every bag's transport margin on the safe side.
+        minutes = math.ceil(float(transport_hours(terr.centre.location, point)) * 60 - 1e-9)
+        return Transport(minutes / 60, "territory")
+    except ImportError:
+        return Transport(s.default_transport_h, "default")
+
+
+def with_transport(request: Request, transport: Transport) -> Request:
+    """The request with its road time written in ``settings.transport_h``.
+
+    Writing it in the request lets the planner, the practice and the checker
+    use one and the same number.
+    """
+    if request.settings.transport_h is not None:
+        return request
+    settings = request.settings.model_copy(update={"transport_h": transport.hours})
+    return request.model_copy(update={"settings": settings})
+
+
+def plan_file(path: Path, territory: str = "occitanie") -> tuple[Request, Plan, Transport]:
+    """Load, plan and check one request file (the library call behind the command)."""
+    from hadplanner.models.request import load_request
+    from hadplanner.schedule.planner import plan_request
+
+    request = load_request(path)
+    transport = resolve_transport(request, territory)
+    request = with_transport(request, transport)
+    return request, plan_request(request), transport
+
+
+def _closed_days(request: Request) -> list[dt.date]:
+    days = []
+    for first, last in request.settings.production.closed:
+        d = first
+        while d <= last:
+            days.append(d)
+            d += dt.timedelta(days=1)
+    return days
+
+
+def _transport_line(transport: Transport, lang: str) -> str:
+    hours = f"{transport.hours:.2f}"
+    if lang == "fr":
+        where = {"setting": "valeur de la demande", "territory": "modèle de trajet du territoire",
+                 "default": "valeur par défaut"}[transport.source]
+        return f"Trajet PUI -> domicile : {hours.replace('.', ',')} h ({where})"
+    where = {"setting": "request setting", "territory": "territory travel model",
+             "default": "default value"}[transport.source]
+    return f"Road PUI -> home: {hours} h ({where})"
+
+
+def render_table(request: Request, plan: Plan, transport: Transport, lang: str = "fr") -> str:
+    """The printed table, with the road time line for HAD changes."""
+    from hadplanner.export.plan_table import plan_table
+
+    notes = [_transport_line(transport, lang)] if request.change_mode == "had_nurse" else []
+    return plan_table(plan, lang, notes)
+
+
+def write_plan_files(
+    request: Request,
+    plan: Plan,
+    transport: Transport,
+    *,
+    out: Path | None = None,
+    ics: Path | None = None,
+    timeline: Path | None = None,
+    lang: str = "fr",
+) -> list[Path]:
+    """Write a checked plan's files; returns the paths written.
+
+    ``out`` gets ``<patient>-plan.txt``, ``.json``, ``.ics`` and ``.png``;
+    ``ics`` and ``timeline`` are single files. Call it only after planning
+    and checking succeeded: an infeasible request must leave nothing behind.
+
+    Raises
+    ------
+    HadPlannerError
+        A file cannot be written (one line naming it).
+    """
+    from hadplanner.export.ics import plan_to_ics
+    from hadplanner.export.timeline import plan_timeline
+
+    targets: list[tuple[Path, str]] = []
+    if out is not None:
+        stem = out / f"{plan.patient_id}-plan"
+        targets += [(stem.with_suffix(".txt"), "txt"), (stem.with_suffix(".json"), "json"),
+                    (stem.with_suffix(".ics"), "ics"), (stem.with_suffix(".png"), "png")]
+    if ics is not None:
+        targets.append((ics, "ics"))
+    if timeline is not None:
+        targets.append((timeline, "png"))
+    try:
+        for path, kind in targets:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            if kind == "txt":
+                path.write_text(render_table(request, plan, transport, lang), encoding="utf-8")
+            elif kind == "json":
+                path.write_text(plan.model_dump_json(indent=2) + "\n", encoding="utf-8")
+            elif kind == "ics":
+                path.write_bytes(plan_to_ics(plan, lang, stability_h=request.settings.stability_h))
+            else:
+                plan_timeline(plan, path, lang, closed=_closed_days(request))
+    except OSError as exc:
+        raise HadPlannerError(f"{exc.filename}: cannot write ({exc.strerror})") from None
+    return [path for path, _ in targets]
+
+
+def plan_examples(out: Path, lang: str = "fr", territory: str = "occitanie") -> list[Plan]:
+    """Plan every shipped example request and write its files under ``out`` (for ``run``)."""
+    from hadplanner.paths import examples_dir
+
+    plans = []
+    for path in sorted(examples_dir().glob("*.yaml")):
+        request, plan, transport = plan_file(path, territory)
+        write_plan_files(request, plan, transport, out=out, lang=lang)
+        plans.append(plan)
+    return plans
 
 
 def register(app: typer.Typer) -> None:
-    """Add this area's commands to `app`."""
+    """Add the ``plan`` command to `app`."""
+
+    @app.command("plan")
+    def plan_command(
+        request_file: Annotated[Path, typer.Argument(
+            metavar="REQUEST", help="Request file (YAML or JSON), see examples/.")],
+        json_out: Annotated[bool, typer.Option(
+            "--json", help="Print the plan as JSON (the spec's contract) instead of a table.")]
+        = False,
+        ics: Annotated[Path | None, typer.Option(
+            "--ics", help="Write the bag changes and preparations as an iCalendar file.")]
+        = None,
+        timeline: Annotated[Path | None, typer.Option(
+            "--timeline", help="Write a timeline picture (PNG) of the plan.")] = None,
+        out: Annotated[Path | None, typer.Option(
+            "--out", help="Folder for <patient>-plan.txt/.json/.ics/.png (all four).")] = None,
+        lang: Annotated[str, typer.Option(
+            "--lang", help="Language of the table, calendar and picture: fr or en.")] = "fr",
+        territory: Annotated[str, typer.Option(
+            "--territory", help="Territory giving the road time PUI -> home.")] = "occitanie",
+    ) -> None:
+        """Plan a patient's bag changes: fewest bags, then vials; checked; compared with practice.
+
+        Exit status 2 when no safe plan exists (the message names the
+        constraint and the instant); nothing is written then.
+        """
+        from hadplanner.export import _labels
+
+        _labels.check_lang(lang)
+        # Everything that can fail for the request happens before any write.
+        request, plan, transport = plan_file(request_file, territory)
+        text = (plan.model_dump_json(indent=2) + "\n" if json_out
+                else render_table(request, plan, transport, lang))
+        write_plan_files(request, plan, transport, out=out, ics=ics, timeline=timeline,
+                         lang=lang)
+        typer.echo(text, nl=False)

@@ -42,6 +42,10 @@ ShareOpt = Annotated[
         help="With polygon zones: share of a commune's area that must lie inside (0-1].",
     ),
 ]
+RepairOpt = Annotated[
+    bool,
+    typer.Option("--repair-zones", help="Repair invalid zone polygons instead of refusing them."),
+]
 
 
 def _lang(lang: str) -> str:
@@ -56,11 +60,13 @@ def _day(text: str | None) -> dt.date:
     return dt.date.today() if text is None else parse_day(text, "--date")
 
 
-def _load(name: str, zones: Path | None, hads: Path | None, min_share: float):
+def _load(name: str, zones: Path | None, hads: Path | None, min_share: float, repair: bool):
     from hadplanner.territory.importing import with_overrides
     from hadplanner.territory.loading import load_territory
 
-    return with_overrides(load_territory(name), zones=zones, hads=hads, min_share=min_share)
+    return with_overrides(
+        load_territory(name), zones=zones, hads=hads, min_share=min_share, repair=repair
+    )
 
 
 territory_app = typer.Typer(
@@ -79,13 +85,14 @@ def show(
     zones: ZonesOpt = None,
     hads: HadsOpt = None,
     min_share: ShareOpt = 0.5,
+    repair_zones: RepairOpt = False,
 ) -> None:
     """Summary table: per HAD its main site, authorisation on --date, zone size; shared areas."""
     from hadplanner.territory.summary import render_text, summarise
 
     lang = _lang(lang)
     day = _day(date)
-    summary = summarise(_load(name, zones, hads, min_share), day)
+    summary = summarise(_load(name, zones, hads, min_share, repair_zones), day)
     if as_json:
         typer.echo(summary.model_dump_json(indent=2))
     else:
@@ -101,13 +108,15 @@ def map_(
     zones: ZonesOpt = None,
     hads: HadsOpt = None,
     min_share: ShareOpt = 0.5,
+    repair_zones: RepairOpt = False,
 ) -> None:
     """Write out/territoire_<name>.html: zones (one layer per HAD), sites, legend."""
     from hadplanner.export.territory_map import write_territory_map
 
     lang = _lang(lang)
     day = _day(date)
-    path = write_territory_map(_load(name, zones, hads, min_share), out, day=day, lang=lang)
+    loaded = _load(name, zones, hads, min_share, repair_zones)
+    path = write_territory_map(loaded, out, day=day, lang=lang)
     typer.echo(str(path))
 
 

@@ -1,4 +1,4 @@
-"""All coverage outputs in one call (used by ``hadplanner coverage --out`` and ``hadplanner run``)."""
+"""All coverage outputs in one call (for ``hadplanner coverage --out`` and ``hadplanner run``)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from hadplanner.export.coverage_map import write_coverage_map
+from hadplanner.export.coverage_map import write_coverage_map, write_coverage_png
 from hadplanner.export.coverage_tables import write_coverage_tables
 from hadplanner.territory.coverage import (
     Coverage,
@@ -34,8 +34,10 @@ def coverage_summary(cov: Coverage) -> dict[str, Any]:
             str(d): {k: int(v) for k, v in row.items()} for d, row in by_dept.iterrows()
         },
         "population_by_zone": {
-            str(h): {k: (bool(v) if k == "authorised" else v if k == "name" else int(v))
-                     for k, v in row.items()}
+            str(h): {
+                k: (bool(v) if k == "authorised" else v if k == "name" else int(v))
+                for k, v in row.items()
+            }
             for h, row in by_zone.iterrows()
         },
     }
@@ -51,7 +53,8 @@ def write_coverage_outputs(
 ) -> list[Path]:
     """Write the coverage map, tables, GIS layers and summary under ``out_dir``.
 
-    Files (all prefixed ``coverage``): ``coverage_map.html``,
+    Files (all prefixed ``coverage``): ``coverage_map.html`` (folium; Leaflet
+    and tiles load from the web when opened), ``coverage_map.png`` (offline),
     ``coverage_communes.csv``, ``coverage_departments.csv``,
     ``coverage_zones.csv``, ``coverage_communes.geojson``, ``coverage.gpkg``,
     ``coverage_summary.json``.
@@ -82,8 +85,11 @@ def write_coverage_outputs(
     out = Path(out_dir)
     written = write_coverage_tables(coverage, out, lang)
     written.append(write_coverage_map(coverage, out / "coverage_map.html", lang))
+    written.append(write_coverage_png(coverage, out / "coverage_map.png", lang))
     p = out / "coverage_summary.json"
-    p.write_text(json.dumps(coverage_summary(coverage), ensure_ascii=False, indent=2) + "\n",
-                 encoding="utf-8")
+    p.write_text(
+        json.dumps(coverage_summary(coverage), ensure_ascii=False, indent=2) + "\n",
+        encoding="utf-8",
+    )
     written.append(p)
     return written

@@ -117,8 +117,13 @@ def coverage_map(cov: Coverage, lang: str = "fr", tolerance: float = 0.001) -> A
     fmap.fit_bounds([[miny, minx], [maxy, maxx]])
 
     tooltip_fields = ["commune", "population", "status_label", "covering", "candidates"]
-    aliases = [text["commune"], text["population"], text["status"], text["covering"],
-               text["candidates"]]
+    aliases = [
+        text["commune"],
+        text["population"],
+        text["status"],
+        text["covering"],
+        text["candidates"],
+    ]
     for status in STATUSES:
         part = gdf[gdf["status"] == status]
         if part.empty:
@@ -128,14 +133,17 @@ def coverage_map(cov: Coverage, lang: str = "fr", tolerance: float = 0.001) -> A
         folium.GeoJson(
             part.to_json(drop_id=True),
             style_function=lambda _f, c=colour: {
-                "fillColor": c, "color": "#555555", "weight": 0.3, "fillOpacity": 0.6,
+                "fillColor": c,
+                "color": "#555555",
+                "weight": 0.3,
+                "fillOpacity": 0.6,
             },
             tooltip=folium.GeoJsonTooltip(fields=tooltip_fields, aliases=aliases, sticky=True),
         ).add_to(layer)
         layer.add_to(fmap)
 
     # Zones: one dissolved outline per HAD, hidden until the user ticks it.
-    for h, had_id in enumerate(idx.had_ids):
+    for h in range(len(idx.had_ids)):
         rows = np.nonzero(idx.membership[:, h])[0]
         if len(rows) == 0:
             continue
@@ -161,7 +169,8 @@ def coverage_map(cov: Coverage, lang: str = "fr", tolerance: float = 0.001) -> A
                 icon=folium.Icon(color=colour, icon="plus" if s.kind.value == "main" else "home"),
             ).add_to(sites)
     sites.add_to(fmap)
-    folium.LayerControl(collapsed=False).add_to(fmap)
+    # Collapsed: with one entry per zone the open control would hide the east of the map.
+    folium.LayerControl(collapsed=True).add_to(fmap)
 
     pop = cov.population_by_status()
     items = "".join(
@@ -177,7 +186,7 @@ def coverage_map(cov: Coverage, lang: str = "fr", tolerance: float = 0.001) -> A
         'padding:8px 10px;border:1px solid #999;border-radius:4px;font:12px sans-serif">'
         f"<b>{html.escape(title)}</b><br><i>{html.escape(limit)}</i>{items}</div>"
     )
-    fmap.get_root().html.add_child(folium.Element(legend))
+    fmap.get_root().html.add_child(folium.Element(legend))  # type: ignore[attr-defined]
     return fmap
 
 
@@ -188,4 +197,64 @@ def write_coverage_map(
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     coverage_map(cov, lang, tolerance).save(str(path))
+    return path
+
+
+def write_coverage_png(cov: Coverage, path: str | Path, lang: str = "fr", dpi: int = 110) -> Path:
+    """A static picture of the coverage (matplotlib), readable without network.
+
+    The folium map loads Leaflet and the background tiles from the web when it
+    is opened; this PNG shows the same statuses and sites offline (reports,
+    e-mails).
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")  # no display needed
+    import geopandas as gpd
+    import matplotlib.pyplot as plt
+    from matplotlib.patches import Patch
+
+    if lang not in _TEXT:
+        raise ValueError(f"language must be one of {sorted(_TEXT)}, got {lang!r}")
+    idx = cov.index
+    if idx.geometry is None:
+        raise ValueError("this coverage has no commune polygons to draw")
+    text, labels = _TEXT[lang], STATUS_LABELS[lang]
+    gdf = gpd.GeoDataFrame({"status": cov.status}, geometry=list(idx.geometry), crs=4326)
+    fig, ax = plt.subplots(figsize=(9, 8))
+    gdf.plot(ax=ax, color=gdf["status"].map(STATUS_COLOURS), edgecolor="white", linewidth=0.05)
+    named: set[str] = set()  # two HADs in one town (Toulouse): one label
+    for h, had in enumerate(idx.territory.hads):
+        for s in had.sites:
+            ax.plot(
+                s.location.lon,
+                s.location.lat,
+                marker="^" if s.kind.value == "main" else "o",
+                color="black" if cov.authorised[h] else "dimgray",
+                markersize=6 if s.kind.value == "main" else 4,
+            )
+            if s.kind.value == "main" and s.town not in named:
+                named.add(s.town)
+                ax.annotate(
+                    s.town,
+                    (s.location.lon, s.location.lat),
+                    fontsize=7,
+                    xytext=(3, 3),
+                    textcoords="offset points",
+                )
+    pop = cov.population_by_status()
+    ax.legend(
+        handles=[
+            Patch(color=STATUS_COLOURS[st], label=f"{labels[st]} : {_thousands(pop[st])}")
+            for st in STATUSES
+        ],
+        loc="lower left",
+        fontsize=8,
+    )
+    ax.set_title(text["title"].format(day=cov.day.isoformat()), fontsize=10)
+    ax.set_axis_off()
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=dpi, bbox_inches="tight")
+    plt.close(fig)
     return path

@@ -49,8 +49,12 @@ def communes_table(cov: Coverage, lang: str = "fr") -> pd.DataFrame:
     names = np.array(idx.had_names, dtype=object)
     ids = np.array(idx.had_ids, dtype=object)
     text = (
-        cands.assign(t=names[cands["had"]] + " (" + cands["minutes"].round().astype(int).astype(str)
-                     + " min)")
+        cands.assign(
+            t=names[cands["had"]]
+            + " ("
+            + cands["minutes"].round().astype(int).astype(str)
+            + " min)"
+        )
         .groupby("row")["t"]
         .agg("; ".join)
     )

@@ -7,6 +7,7 @@ same request. French by default; ``lang="en"`` for English.
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Sequence
 
 from hadplanner.export import _labels as L
@@ -15,7 +16,7 @@ from hadplanner.models.plan import Baseline, CyclePlan, Plan, PlanTotals
 _TEXT = {
     "fr": {
         "title": "Plan de changements de poche — patient {patient} — {drug}",
-        "mode": "Changements à domicile : {who}",
+        "mode": "Changements de poche après l'hospitalisation : {who}",
         "cycle": "Cycle {n} ({regimen}) : du {start} au {end}",
         "inpatient": "Hospitalisation jusqu'au {until}",
         "headers": (
@@ -48,7 +49,7 @@ _TEXT = {
     },
     "en": {
         "title": "Bag-change plan — patient {patient} — {drug}",
-        "mode": "Changes out of hospital: {who}",
+        "mode": "Bag changes after discharge: {who}",
         "cycle": "Cycle {n} ({regimen}): from {start} to {end}",
         "inpatient": "Inpatient until {until}",
         "headers": (
@@ -152,7 +153,9 @@ def _comparison_lines(plan: Plan, lang: str) -> list[str]:
     base = plan.baseline
     lines = [t["compare"], ""]
     if not base.feasible:
-        lines.append(t["practice_infeasible"].format(reason=base.reason or "?"))
+        # The reason names constraints and instants for each pair: wrap it.
+        text = t["practice_infeasible"].format(reason=base.reason or "?")
+        lines += textwrap.wrap(text, width=100, subsequent_indent="  ", break_on_hyphens=False)
         lines.append("")
     elif base.weekdays:
         pair = "/".join(L.weekday_code_label(d, lang) for d in base.weekdays)
@@ -170,7 +173,7 @@ def _comparison_lines(plan: Plan, lang: str) -> list[str]:
     return lines
 
 
-def plan_table(plan: Plan, lang: str = "fr") -> str:
+def plan_table(plan: Plan, lang: str = "fr", notes: Sequence[str] = ()) -> str:
     """Render `plan` as a text table for a terminal or a printed sheet.
 
     Parameters
@@ -179,6 +182,9 @@ def plan_table(plan: Plan, lang: str = "fr") -> str:
         A plan, normally one the checker has passed (``plan.checked``).
     lang
         ``"fr"`` (default) or ``"en"``.
+    notes
+        Extra lines printed under the title (e.g. where the road time to the
+        patient's home comes from), already in `lang`.
 
     Returns
     -------
@@ -190,6 +196,7 @@ def plan_table(plan: Plan, lang: str = "fr") -> str:
     lines = [
         t["title"].format(patient=plan.patient_id, drug=plan.drug),
         t["mode"].format(who=L.changed_by(plan.change_mode, lang)),
+        *notes,
         "",
     ]
     for cycle in plan.cycles:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import html
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import shapely
@@ -28,7 +29,7 @@ PALETTE = (
 SIMPLIFY_DEG = 0.002
 """Tolerance for dissolved zone outlines (~200 m): invisible at region scale."""
 
-TEXT = {
+TEXT: dict[str, dict[str, Any]] = {
     "fr": {
         "title": "Zones d'intervention des HAD — {name} — autorisations au {day}",
         "zone": "Zone : {name}",
@@ -47,6 +48,8 @@ TEXT = {
         "inhabitants": "habitants",
         "legend": "Légende",
         "reconstructed": "Zones reconstituées d'après la thèse, non officielles",
+        "legend_auth": "autorisée en chimiothérapie (trait plein) ; tirets : non autorisée",
+        "legend_gap": "Communes sans HAD autorisée en chimiothérapie : {n}",
         "basis": {"attached": "rattachée à", "associated": "établissement associé de"},
         "legal": {
             LegalStatus.public_hospital: "rattachée à un centre hospitalier public",
@@ -73,6 +76,8 @@ TEXT = {
         "inhabitants": "inhabitants",
         "legend": "Legend",
         "reconstructed": "Zones reconstructed from the thesis, not official",
+        "legend_auth": "authorised for chemotherapy (solid line); dashed: not authorised",
+        "legend_gap": "Communes with no chemotherapy-authorised HAD: {n}",
         "basis": {"attached": "attached to", "associated": "associated with"},
         "legal": {
             LegalStatus.public_hospital: "attached to a public hospital",
@@ -115,7 +120,10 @@ def build_territory_map(loaded: LoadedTerritory, day: dt.date, lang: str = "fr")
     esc = html.escape
     minx, miny, maxx, maxy = gdf.total_bounds
     fmap = folium.Map(
-        location=[(miny + maxy) / 2, (minx + maxx) / 2], zoom_start=8, tiles=None, control_scale=True
+        location=[(miny + maxy) / 2, (minx + maxx) / 2],
+        zoom_start=8,
+        tiles=None,
+        control_scale=True,
     )
     # Tiles load from the network when the HTML is opened; the file itself is self-contained data.
     folium.TileLayer("OpenStreetMap", name="OpenStreetMap", control=False).add_to(fmap)
@@ -216,12 +224,13 @@ def build_territory_map(loaded: LoadedTerritory, day: dt.date, lang: str = "fr")
         "<div style='position:fixed;bottom:20px;left:20px;z-index:9999;background:white;"
         "padding:8px;border:1px solid #888;font:12px sans-serif;max-height:60%;overflow:auto'>"
         f"<b>{T['legend']}</b><br><i>{esc(title)}</i><br>{rows}"
-        f"<div>✚ {T['authorised']}; {T['gap'].lower()}: "
-        f"{len(gap_codes)} {T['communes']}</div>"
+        f"<div>✚ {T['legend_auth']}</div>"
+        f"<div>{T['legend_gap'].format(n=len(gap_codes))}</div>"
         f"<div><i>{zones_note}</i></div></div>"
     )
-    fmap.get_root().html.add_child(Element(legend))
-    fmap.get_root().header.add_child(Element(f"<title>{esc(title)}</title>"))
+    root: Any = fmap.get_root()  # a branca Figure: it has .html and .header
+    root.html.add_child(Element(legend))
+    root.header.add_child(Element(f"<title>{esc(title)}</title>"))
     return fmap
 
 

@@ -87,26 +87,25 @@ def _draw_row(ax, cycle: CyclePlan, y: float, height: float, lang: str, *, light
             alpha=0.55 if light else 0.95,
             zorder=3,
         )
-        if not light:
-            ax.text(
-                x0 + w / 2,
-                y,
-                f"{bag.index}\n{L.hours(bag.duration_h, lang)} h",
-                ha="center",
-                va="center",
-                fontsize=7,
-                color="white",
-                zorder=4,
-            )
+        # Numbers and hours only where they fit (about half a day of bar).
+        if not light and w >= 0.25:
+            label = f"{bag.index}\n{L.hours(bag.duration_h, lang)} h" if w >= 0.6 \
+                else str(bag.index)
+            ax.text(x0 + w / 2, y, label, ha="center", va="center", fontsize=7,
+                    color="white", zorder=4)
     if light:
         return
+    last_x, raised = -10.0, False
     for bag in cycle.bags[1:]:
         x = _days(cycle.start, bag.start)
         ax.plot([x, x], [y - height / 2 - 0.06, y + height / 2 + 0.06], color="black",
                 linewidth=1.0, zorder=5)
+        # Changes less than ~0.7 day apart: put every other label higher.
+        raised = (not raised) if x - last_x < 0.7 else False
+        last_x = x
         ax.text(
             x,
-            y + height / 2 + 0.08,
+            y + height / 2 + (0.32 if raised else 0.08),
             f"{L.weekday(bag.start, lang)}\n{L.local(bag.start):%H:%M}",
             ha="center",
             va="bottom",
@@ -157,7 +156,6 @@ def plan_timeline(
     base_cycles = {c.number: c for c in base.cycles} if base.feasible and show_baseline else {}
     pair = "/".join(L.weekday_code_label(d, lang) for d in base.weekdays or ())
 
-    n = len(plan.cycles)
     # Each cycle is a block: its bars, the change labels above them, and the
     # practice's thin row under them when there is one. Blocks are stacked
     # from the top, the first cycle first.

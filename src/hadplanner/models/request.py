@@ -107,6 +107,8 @@ def local_instant(value: Any) -> dt.datetime:
         Malformed, or a local time skipped or repeated by a daylight-saving change.
     """
     if isinstance(value, str):
+        if len(value.strip()) <= 10:  # fromisoformat would read a bare date as midnight
+            raise ValueError(f"a start needs a time of day, got {value.strip()!r}")
         try:
             value = dt.datetime.fromisoformat(value.strip())
         except ValueError:

@@ -17,6 +17,8 @@ from pydantic import AfterValidator, Field, field_validator, model_validator
 from hadplanner.models.base import Model
 
 _INSEE = re.compile(r"^(\d{5}|2[AB]\d{3})$")
+_ISO_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
 def _check_insee(code: str) -> str:
@@ -98,7 +100,7 @@ class AuthorisationBasis(StrEnum):
 
 
 class ChemoAuthorisation(Model):
-    """An authorisation to give anticancer treatment at home, valid over [valid_from, valid_until]."""
+    """An authorisation to give anticancer treatment at home, valid on [valid_from, valid_until]."""
 
     basis: AuthorisationBasis
     holder: str = Field(min_length=1)
@@ -179,6 +181,33 @@ class OpeningHours(Model):
     closed_on_holidays: bool = True
     closed: tuple[str, ...] = ()
     """Exceptional closures: ``YYYY-MM-DD`` or ``YYYY-MM-DD..YYYY-MM-DD`` (inclusive)."""
+
+    @field_validator("days")
+    @classmethod
+    def _day_names(cls, days: tuple[str, ...]) -> tuple[str, ...]:
+        unknown = [d for d in days if d not in _WEEKDAYS]
+        if unknown:
+            raise ValueError(f"unknown weekday {unknown[0]!r} (use {', '.join(_WEEKDAYS)})")
+        return days
+
+    @field_validator("closed")
+    @classmethod
+    def _closure_dates(cls, closed: tuple[str, ...]) -> tuple[str, ...]:
+        # Kept as text (the contract), but checked: a misread closure would
+        # silently plan a production on a day the pharmacy is shut.
+        for item in closed:
+            parts = item.split("..")
+            if len(parts) > 2 or not all(_ISO_DAY.match(p) for p in parts):
+                raise ValueError(
+                    f"closure {item!r}: expected YYYY-MM-DD or YYYY-MM-DD..YYYY-MM-DD"
+                )
+            try:
+                days = [dt.date.fromisoformat(p) for p in parts]
+            except ValueError as exc:
+                raise ValueError(f"closure {item!r}: {exc}") from None
+            if days[-1] < days[0]:
+                raise ValueError(f"closure {item!r}: ends before it starts")
+        return closed
 
 
 class PrescribingCentre(Model):

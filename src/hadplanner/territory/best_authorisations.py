@@ -44,6 +44,7 @@ class CoveringData:
         population: np.ndarray,
         eligible: np.ndarray,
         need: np.ndarray,
+        group: bool = True,
     ) -> tuple[CoveringData, np.ndarray]:
         """Build the instance from commune x HAD arrays.
 
@@ -57,6 +58,9 @@ class CoveringData:
             ``(n_h,)`` bool: HADs that may be chosen (not yet authorised).
         need
             ``(n_c,)`` bool: communes not served today.
+        group
+            Merge communes with the same covering set into one weighted row
+            (exact, and much smaller); False keeps one row per commune.
 
         Returns
         -------
@@ -69,6 +73,8 @@ class CoveringData:
         sub = sub[rows]
         if len(sub) == 0:
             return cls(np.zeros((0, len(cand)), dtype=bool), np.zeros(0, dtype=np.int64)), cand
+        if not group:
+            return cls(sub, np.asarray(population)[rows].astype(np.int64)), cand
         # Communes with the same covering set are interchangeable: one group each.
         packed = np.packbits(sub, axis=1)
         keys, inverse = np.unique(packed, axis=0, return_inverse=True)
@@ -252,7 +258,7 @@ def best_authorisations(
         )
 
     sequence: list[BestStep] = []
-    previous, hint = 0, ()
+    previous, hint = 0, tuple[int, ...]()
     best: BestStep | None = None
     for kk in range(1, k_max + 1):
         res = solve_max_covering(data, kk, time_limit_s, hint=hint)

@@ -74,7 +74,15 @@ class CoverageSettings(Model):
     """Settings of the coverage computation."""
 
     limit_min: float = Field(default=45.0, gt=0)
-    """Longest acceptable trip from an HAD site to the patient for daily home visits."""
+    """Longest acceptable trip from an HAD site to the patient for daily home visits.
+
+    45 minutes is a planning choice, not a rule from the thesis: the two
+    derogations it reports went further (HAD Montauban to a Castres-territory
+    patient, about 100 min with the offline model; HAD Cahors to the Font
+    Redonde territory, about 70 min to Figeac). With 45 min both communes come
+    out as ``convention``; raise the limit to see what a more tolerant ARS
+    practice gives.
+    """
     rule: Rule = Rule.bordering
 
 
@@ -285,9 +293,7 @@ class TerritoryIndex:
             h = self.had_ids.index(zone.had_id)
             self.membership[[self._position[c] for c in zone.communes], h] = True
         self.zone_adjacency = zone_adjacency_matrix(self.membership, self.commune_edges)
-        self.bordering = bordering_matrix(
-            self.membership, self.zone_adjacency, self.commune_edges
-        )
+        self.bordering = bordering_matrix(self.membership, self.zone_adjacency, self.commune_edges)
         # Nearest site of each HAD, one HAD at a time: a handful of sites against
         # every commune keeps the temporary arrays small even for all of France.
         self.minutes = np.empty((n_c, n_h), dtype=np.float32)
@@ -393,9 +399,10 @@ class Coverage:
     def candidates(self, row: int) -> list[Candidate]:
         """Derogation candidates of commune ``row``, nearest first."""
         idx = self.index
-        hs = np.nonzero(self.arrays.candidates[row])[0]
-        mins = idx.minutes[row, hs]
-        order = np.lexsort((np.array([idx.had_ids[h] for h in hs], dtype=object), mins))
+        hs = sorted(
+            np.nonzero(self.arrays.candidates[row])[0].tolist(),
+            key=lambda h: (float(idx.minutes[row, h]), idx.had_ids[h]),
+        )
         return [
             Candidate(
                 had_id=idx.had_ids[h],
@@ -404,7 +411,7 @@ class Coverage:
                 site=idx.site_town(h, row),
                 within_limit=bool(idx.minutes[row, h] <= self.settings.limit_min),
             )
-            for h in hs[order]
+            for h in hs
         ]
 
     def candidate_table(self, statuses: Sequence[str] = UNCOVERED_STATUSES) -> pd.DataFrame:
@@ -484,7 +491,8 @@ class Coverage:
         onehot[np.arange(len(onehot)), self.arrays.status] = self.index.population
         table = self.index.membership.T.astype(float) @ onehot
         df = pd.DataFrame(
-            table.astype(np.int64), index=pd.Index(self.index.had_ids, name="had_id"),
+            table.astype(np.int64),
+            index=pd.Index(self.index.had_ids, name="had_id"),
             columns=list(STATUSES),
         )
         df.insert(0, "authorised", self.authorised)

@@ -144,9 +144,7 @@ def derogation_candidates(
         population=int(index.population[row]),
         status=STATUSES[int(arrays.status[0])],
         covering=[index.had_ids[h] for h in range(len(member)) if member[h]],
-        authorised=[
-            index.had_ids[h] for h in range(len(member)) if member[h] and authorised[h]
-        ],
+        authorised=[index.had_ids[h] for h in range(len(member)) if member[h] and authorised[h]],
         candidates=cands,
         rule=settings.rule.value,
         limit_min=limit_min,

@@ -44,12 +44,21 @@ POLYGON_SUFFIXES = (".geojson", ".json", ".gpkg", ".shp", ".fgb")
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
+def _densify(gdf):
+    """Split edges longer than ~500 m (0.005 degree or 500 m, by CRS)."""
+    import shapely
+
+    step = 0.005 if gdf.crs.is_geographic else 500.0
+    return gdf.set_geometry(shapely.segmentize(gdf.geometry.to_numpy(), step), crs=gdf.crs)
+
+
 def zones_from_polygons(
     path: str | Path,
     communes_gdf,
     min_share: float = 0.5,
     had_field: str = "had_id",
     source: str = "",
+    repair: bool = False,
 ) -> tuple[Zone, ...]:
     """Zones from polygons: a commune is in a zone when ``min_share`` of its area is inside.
 
@@ -66,6 +75,10 @@ def zones_from_polygons(
         The attribute naming the HAD.
     source
         Recorded on each zone.
+    repair
+        Repair invalid polygons (``shapely.make_valid``) instead of refusing
+        them. Off by default: a self-intersecting zone is often a digitising
+        error worth seeing.
 
     Raises
     ------
@@ -90,7 +103,7 @@ def zones_from_polygons(
         raise TerritoryError(f"{path}: missing attribute {had_field!r} on the features")
     if zones.crs is None:
         raise TerritoryError(f"{path}: no coordinate reference system")
-    geoms = zones.geometry.to_numpy()
+    geoms = zones.geometry.to_numpy().copy()
     for i, g in enumerate(geoms):
         where = f"{path}: feature {i + 1} ({had_field}={zones[had_field].iloc[i]!r})"
         if g is None or g.is_empty:
@@ -98,11 +111,22 @@ def zones_from_polygons(
         if g.geom_type not in ("Polygon", "MultiPolygon"):
             raise TerritoryError(f"{where}: expected a polygon, got {g.geom_type}")
         if not shapely.is_valid(g):
-            raise TerritoryError(f"{where}: invalid geometry: {shapely.is_valid_reason(g)}")
+            if not repair:
+                raise TerritoryError(
+                    f"{where}: invalid geometry: {shapely.is_valid_reason(g)} "
+                    f"(fix it, or use --repair-zones)"
+                )
+            parts = shapely.get_parts(shapely.make_valid(g))
+            geoms[i] = shapely.multipolygons(
+                [p for p in parts if p.geom_type in ("Polygon", "MultiPolygon")]
+            )
         if zones[had_field].iloc[i] is None or not str(zones[had_field].iloc[i]).strip():
             raise TerritoryError(f"{path}: feature {i + 1}: empty {had_field}")
-    zones = zones.to_crs(METRIC_CRS)
-    communes = communes_gdf.to_crs(METRIC_CRS)
+    zones = zones.set_geometry(geoms, crs=zones.crs)
+    # Long straight edges (a user's box, a tiny test commune) bend when
+    # reprojected: densify first so that shared borders stay shared in Lambert-93.
+    zones = _densify(zones).to_crs(METRIC_CRS)
+    communes = _densify(communes_gdf).to_crs(METRIC_CRS)
     areas = communes.geometry.area.to_numpy()
     cgeoms = communes.geometry.to_numpy()
     tree = shapely.STRtree(cgeoms)
@@ -111,7 +135,9 @@ def zones_from_polygons(
         shape = shapely.union_all(group.geometry.to_numpy())
         hits = tree.query(shape, predicate="intersects")
         inside = shapely.area(shapely.intersection(cgeoms[hits], shape))
-        keep = hits[inside >= min_share * areas[hits]]
+        # A hair of slack: a commune lying wholly inside must pass min_share=1
+        # despite floating-point loss in the reprojected intersection.
+        keep = hits[inside >= (min_share - 1e-6) * areas[hits]]
         if len(keep) == 0:
             raise TerritoryError(
                 f"{path}: zone of HAD {had_id!r} covers no commune at {min_share:.0%} of its area"
@@ -122,12 +148,12 @@ def zones_from_polygons(
 
 
 def read_zones(
-    path: str | Path, communes_gdf, min_share: float = 0.5, had_ids=None
+    path: str | Path, communes_gdf, min_share: float = 0.5, had_ids=None, repair: bool = False
 ) -> tuple[Zone, ...]:
     """Zones from a CSV (``had_id,insee``) or a polygon file, by suffix."""
     path = Path(path)
     if path.suffix.lower() in POLYGON_SUFFIXES:
-        zones = zones_from_polygons(path, communes_gdf, min_share=min_share)
+        zones = zones_from_polygons(path, communes_gdf, min_share=min_share, repair=repair)
         if had_ids is not None:
             unknown = sorted(z.had_id for z in zones if z.had_id not in had_ids)
             if unknown:
@@ -220,6 +246,7 @@ def read_hads_csv(path: str | Path, communes_gdf=None) -> tuple[HAD, ...]:
                 )
 
         def site(kind: str, town: str, insee: str, lat: str = "", lon: str = "", line=line):
+            loc: dict[str, object]
             if lat and lon:
                 loc = {"lat": lat, "lon": lon}
             elif insee in centres:
@@ -271,7 +298,8 @@ def read_hads_csv(path: str | Path, communes_gdf=None) -> tuple[HAD, ...]:
             had = HAD.model_validate(record)
         except ValidationError as exc:
             loc, msg = _first_error(exc)
-            raise TerritoryError(f"{path}:{line}: {row['id'] or 'row'}: {_loc(loc)}: {msg}") from None
+            label = row["id"] or "row"
+            raise TerritoryError(f"{path}:{line}: {label}: {_loc(loc)}: {msg}") from None
         if had.id in first:
             raise TerritoryError(
                 f"{path}:{line}: duplicate HAD id {had.id!r} (first at line {first[had.id]})"
@@ -299,6 +327,7 @@ def with_overrides(
     zones: str | Path | None = None,
     hads: str | Path | None = None,
     min_share: float = 0.5,
+    repair: bool = False,
 ) -> LoadedTerritory:
     """The territory with its zones and/or HADs replaced by a user's files.
 
@@ -312,7 +341,9 @@ def with_overrides(
     new_hads = read_hads(hads, loaded.communes_gdf) if hads is not None else t.hads
     had_ids = {h.id for h in new_hads}
     if zones is not None:
-        new_zones = read_zones(zones, loaded.communes_gdf, min_share=min_share, had_ids=had_ids)
+        new_zones = read_zones(
+            zones, loaded.communes_gdf, min_share=min_share, had_ids=had_ids, repair=repair
+        )
     else:
         new_zones = t.zones
         orphan = sorted(z.had_id for z in new_zones if z.had_id not in had_ids)

@@ -433,7 +433,8 @@ def communes_of(gdf, path: Path | None = None) -> dict[str, Commune]:
             )
         except ValidationError as exc:
             loc, msg = _first_error(exc)
-            raise TerritoryError(f"{path or 'communes'}: commune {code}: {_loc(loc)}: {msg}") from None
+            where = path or "communes"
+            raise TerritoryError(f"{where}: commune {code}: {_loc(loc)}: {msg}") from None
     return out
 
 

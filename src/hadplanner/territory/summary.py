@@ -137,15 +137,15 @@ def summarise(territory: Territory | LoadedTerritory, day: dt.date) -> Territory
     covered = set().union(*(zone[h] for h in authorised_ids if h in zone))
     depts = []
     for d in sorted({c.department for c in communes.values()}):
-        codes = [c for c, m in communes.items() if m.department == d]
-        in_d = set(codes)
+        in_dept = [c for c, m in communes.items() if m.department == d]
+        in_d = set(in_dept)
         depts.append(
             DepartmentSummary(
                 department=d,
-                communes=len(codes),
-                population=sum(pop[c] for c in codes),
-                authorised_communes=sum(c in covered for c in codes),
-                authorised_population=sum(pop[c] for c in codes if c in covered),
+                communes=len(in_dept),
+                population=sum(pop[c] for c in in_dept),
+                authorised_communes=sum(c in covered for c in in_dept),
+                authorised_population=sum(pop[c] for c in in_dept if c in covered),
                 had_ids=tuple(h.id for h in territory.hads if zone.get(h.id, set()) & in_d),
             )
         )
@@ -250,9 +250,10 @@ def render_text(summary: TerritorySummary, lang: str = "fr") -> str:
     ]
     for s in summary.shared_areas:
         a, b = (names[i] for i in s.had_ids)
+        word = L["communes"].lower() if s.communes > 1 else L["communes"].lower()[:-1]
         lines.append(
             f"  {a} {L['and']} {b} ({', '.join(s.departments)}): {s.communes} "
-            f"{L['communes'].lower()}, {_n(s.population, lang)}"
+            f"{word}, {_n(s.population, lang)}"
         )
     lines += ["", f"{L['depts']}:"]
     for d in summary.departments:

@@ -106,9 +106,7 @@ def apply_scenario(territory: Territory, scenario: Scenario, source: str = "") -
     def had(had_id: str, n: int) -> HAD:
         if had_id not in hads:
             known = ", ".join(sorted(hads))
-            raise ScenarioError(
-                f"{where}: change {n + 1}: unknown HAD {had_id!r} (known: {known})"
-            )
+            raise ScenarioError(f"{where}: change {n + 1}: unknown HAD {had_id!r} (known: {known})")
         return hads[had_id]
 
     def communes(codes: tuple[str, ...], n: int) -> frozenset[str]:

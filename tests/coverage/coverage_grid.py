@@ -17,6 +17,7 @@ limit the statuses are those of :data:`EXPECTED_STATUS`.
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 from types import SimpleNamespace
 
 import geopandas as gpd
@@ -37,6 +38,9 @@ from hadplanner.models.territory import (
     Zone,
 )
 from hadplanner.travel import as_latlon
+
+TINY = Path(__file__).resolve().parents[1] / "data" / "tiny"
+"""The territory engineer's hand-checkable territory (see its README)."""
 
 NX, NY = 6, 4
 LIMIT = 25.0
@@ -120,7 +124,9 @@ def territory() -> Territory:
     zones = tuple(
         Zone(had_id=h, communes=frozenset(code(x, y) for x, y in cs)) for h, cs in cells.items()
     )
-    return Territory(name="grid", departments=("09", "11"), communes=communes, hads=hads, zones=zones)
+    return Territory(
+        name="grid", departments=("09", "11"), communes=communes, hads=hads, zones=zones
+    )
 
 
 def communes_gdf(t: Territory) -> gpd.GeoDataFrame:
@@ -136,8 +142,9 @@ def communes_gdf(t: Territory) -> gpd.GeoDataFrame:
                     "population": c.population,
                     "lat": c.centre.lat,
                     "lon": c.centre.lon,
-                    "geometry": shapely.box(1.0 + 0.1 * x, 43.0 + 0.1 * y,
-                                            1.1 + 0.1 * x, 43.1 + 0.1 * y),
+                    "geometry": shapely.box(
+                        1.0 + 0.1 * x, 43.0 + 0.1 * y, 1.1 + 0.1 * x, 43.1 + 0.1 * y
+                    ),
                 }
             )
     return gpd.GeoDataFrame(rows, crs=4326).set_index("insee")

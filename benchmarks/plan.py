@@ -1,0 +1,170 @@
+"""Benchmark: the planner against the thesis's practice on a year of cycle starts.
+
+For every day of a year (cycles started at 10:00, so every weekday and every
+holiday neighbourhood is met), for each regimen of the catalogue and each
+change mode (HAD nurse, day hospital), one cycle is planned twice on the same
+calendars: by the exact planner (``plan_request``: planning and the
+independent checker) and by the practice (fixed Mon/Thu or Tue/Fri, 3/4-day
+bags, ``practice_plan``). It prints bags, vials and euros per cycle for both,
+the savings, and the planner's time per cycle (mean and max, in ms).
+
+Run: ``.venv/bin/python benchmarks/plan.py`` (about a minute; ``--quick``
+plans one start in five days, which still meets every weekday; ``--year 2026``
+another year).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import statistics
+import time
+from collections import defaultdict
+from dataclasses import dataclass
+
+from hadplanner.errors import InfeasiblePlanError
+from hadplanner.models.drug import load_drug
+from hadplanner.models.request import parse_request
+from hadplanner.schedule.baseline import practice_plan
+from hadplanner.schedule.calendars import calendars_from_settings
+from hadplanner.schedule.planner import plan_request
+from hadplanner.schedule.regimen import cycle_specs
+
+WEEKDAYS = ("lun", "mar", "mer", "jeu", "ven", "sam", "dim")
+
+
+@dataclass
+class Row:
+    """One cycle planned by both: planner and practice figures (None: infeasible)."""
+
+    regimen: str
+    mode: str
+    start: dt.date
+    bags: int | None
+    vials: int | None
+    euros: float | None
+    ms: float
+    p_bags: int | None
+    p_vials: int | None
+    p_euros: float | None
+    p_ms: float
+    trips: int | None
+    p_trips: int | None
+
+
+def _request(day: dt.date, regimen: str, mode: str) -> object:
+    return parse_request({
+        "patient": {"id": "BENCH", "weight_kg": 70, "height_cm": 172},
+        "change_mode": mode,
+        "cycles": [{"number": 1, "start": f"{day.isoformat()}T10:00", "regimen": regimen}],
+    }, "benchmark")
+
+
+def run(year: int, step: int) -> list[Row]:
+    """Plan a cycle started at 10:00 on every `step`-th day of `year`, for each case."""
+    drug = load_drug("blinatumomab")
+    rows: list[Row] = []
+    day = dt.date(year, 1, 1)
+    days = []
+    while day.year == year:
+        days.append(day)
+        day += dt.timedelta(days=step)
+    for regimen in sorted(drug.regimens):
+        for mode in ("had_nurse", "day_hospital"):
+            for day in days:
+                req = _request(day, regimen, mode)
+                t = time.perf_counter()
+                try:
+                    plan = plan_request(req, drug, with_baseline=False)
+                    bags, vials, euros = plan.totals.bags, plan.totals.vials, plan.totals.euros
+                    trips = plan.totals.day_hospital_trips + plan.totals.nurse_visits
+                except InfeasiblePlanError:
+                    bags = vials = euros = trips = None
+                ms = 1000 * (time.perf_counter() - t)
+                t = time.perf_counter()
+                base = practice_plan(req, drug, calendars=calendars_from_settings(req.settings),
+                                     specs=cycle_specs(req, drug))
+                p_ms = 1000 * (time.perf_counter() - t)
+                p_trips = (base.day_hospital_trips or 0) + (base.nurse_visits or 0) \
+                    if base.feasible else None
+                rows.append(Row(regimen, mode, day, bags, vials, euros, ms, base.bags,
+                                base.vials, base.euros, p_ms, trips, p_trips))
+    return rows
+
+
+def _mean(xs: list[float]) -> str:
+    return f"{statistics.fmean(xs):.2f}" if xs else "-"
+
+
+def report(rows: list[Row]) -> str:
+    """The savings table (per regimen and mode, then by weekday of T0) and timings."""
+    out = []
+    head = (f"{'regimen':<16}{'mode':<13}{'cycles':>7}{'infeas.':>8}{'bags':>7}{'prac.':>7}"
+            f"{'vials':>7}{'prac.':>7}{'EUR/cycle':>11}{'prac.':>10}{'saved EUR':>11}"
+            f"{'trips':>7}{'prac.':>7}{'ms mean':>9}{'ms max':>8}")
+    out.append("Planner vs practice, per cycle (mean over cycles where both are feasible)")
+    out.append(head)
+    out.append("-" * len(head))
+    groups: dict[tuple[str, str], list[Row]] = defaultdict(list)
+    for r in rows:
+        groups[(r.regimen, r.mode)].append(r)
+    groups[("ALL", "")] = rows
+    for (regimen, mode), rs in groups.items():
+        both = [r for r in rs if r.bags is not None and r.p_bags is not None]
+        infeasible = f"{sum(r.bags is None for r in rs)}/{sum(r.p_bags is None for r in rs)}"
+        out.append(
+            f"{regimen:<16}{mode:<13}{len(rs):>7}{infeasible:>8}"
+            f"{_mean([r.bags for r in both]):>7}{_mean([r.p_bags for r in both]):>7}"
+            f"{_mean([r.vials for r in both]):>7}{_mean([r.p_vials for r in both]):>7}"
+            f"{statistics.fmean([r.euros for r in both]) if both else 0:>11,.0f}"
+            f"{statistics.fmean([r.p_euros for r in both]) if both else 0:>10,.0f}"
+            f"{statistics.fmean([r.p_euros - r.euros for r in both]) if both else 0:>11,.0f}"
+            f"{_mean([r.trips for r in both]):>7}{_mean([r.p_trips for r in both]):>7}"
+            f"{statistics.fmean([r.ms for r in rs]):>9.1f}{max(r.ms for r in rs):>8.1f}"
+        )
+    both = [r for r in rows if r.bags is not None and r.p_bags is not None]
+    out.append("")
+    out.append("infeas. = cycles the planner / the practice cannot plan safely")
+    out.append(
+        f"Totals over {len(both)} cycles planned by both: bags {sum(r.bags for r in both)} vs "
+        f"{sum(r.p_bags for r in both)}, vials {sum(r.vials for r in both)} vs "
+        f"{sum(r.p_vials for r in both)}, EUR {sum(r.euros for r in both):,.0f} vs "
+        f"{sum(r.p_euros for r in both):,.0f} "
+        f"(saved {sum(r.p_euros - r.euros for r in both):,.0f})")
+    fewer = sum(r.bags < r.p_bags for r in both)
+    worse = sum(r.bags > r.p_bags for r in both)
+    out.append(f"Planner uses fewer bags on {fewer} cycles, more on {worse} (must be 0).")
+    out.append("")
+    out.append("By weekday of T0 (all regimens and modes): mean bags / vials saved per cycle")
+    for wd in range(7):
+        rs = [r for r in both if r.start.weekday() == wd]
+        if rs:
+            out.append(f"  {WEEKDAYS[wd]}  {len(rs):>4} cycles  bags "
+                       f"{statistics.fmean([r.p_bags - r.bags for r in rs]):5.2f}  vials "
+                       f"{statistics.fmean([r.p_vials - r.vials for r in rs]):5.2f}")
+    ms = [r.ms for r in rows]
+    pms = [r.p_ms for r in rows]
+    out.append("")
+    out.append(f"Planner (plan + checker) per cycle: mean {statistics.fmean(ms):.1f} ms, "
+               f"median {statistics.median(ms):.1f} ms, max {max(ms):.1f} ms "
+               f"(target < 50 ms); practice: mean {statistics.fmean(pms):.1f} ms")
+    return "\n".join(out)
+
+
+def main() -> None:
+    """Command-line entry: run the year and print the report."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--year", type=int, default=2027)
+    parser.add_argument("--quick", action="store_true", help="one start in five days")
+    args = parser.parse_args()
+    t = time.perf_counter()
+    # One throw-away plan first: the first call pays for imports and caches
+    # (holidays, catalogue), which is not the time of a cycle.
+    plan_request(_request(dt.date(args.year, 1, 4), "rr-cycle", "had_nurse"))
+    rows = run(args.year, 5 if args.quick else 1)
+    print(report(rows))
+    print(f"\n{len(rows)} cycles in {time.perf_counter() - t:.1f} s")
+
+
+if __name__ == "__main__":
+    main()
