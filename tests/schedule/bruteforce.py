@@ -207,24 +207,50 @@ def enumerate_best(w: World) -> tuple[int, ...] | None:
     return best[0]
 
 
+def end_offsets(w: World, s: dt.datetime, first: bool) -> list[tuple[float, float]]:
+    """Feasible bag lengths (hours, closed ranges) from ``s`` with the latest preparation.
+
+    Written from the spec with datetimes: the preparation is the latest
+    production instant before ``s - transport``; a bag up to
+    ``overfill_max_bag_h`` long carries the overfill.
+    """
+    q = plus(s, -60 * w.transport(w.who(s, first)))
+    p = w.cal.production.latest_at_or_before(q)
+    if p is None:
+        return []
+    since = hours(p, s)
+    cap = min([hours(s, c) for c in w.spec.dose_changes if hours(s, c) > 0]
+              + [hours(s, w.spec.t_end)])
+    st = w.st
+    out = []
+    hi_a = min(st.overfill_max_bag_h, st.max_bag_h, st.stability_h - st.overfill_h - since, cap)
+    if hi_a >= max(st.min_bag_h, 1e-9):
+        out.append((st.min_bag_h, hi_a))
+    hi_b = min(st.max_bag_h, st.stability_h - since, cap)
+    lo_b = max(st.min_bag_h, st.overfill_max_bag_h + 1e-6)
+    if hi_b >= lo_b:
+        out.append((lo_b, hi_b))
+    return out
+
+
 def exhaustive_min_bags(w: World) -> int | None:
-    """Fewest bags by breadth-first search over the grid (latest-p oracle), for long cycles."""
+    """Fewest bags by breadth-first search over every grid instant (None: no plan)."""
     nodes = w.nodes
     n = len(nodes) - 1
-    ok = [i == 0 or i == n or w.can_change(nodes[i], False) for i in range(n + 1)]
+    g = w.grid_min / 60
+    ok = [i == n or w.can_change(nodes[i], False) for i in range(n + 1)]
     dist: dict[int, int] = {0: 0}
     frontier = [0]
     while frontier:
         nxt = []
         for i in frontier:
-            for j in range(i + 1, n + 1):
-                if hours(nodes[i], nodes[j]) > w.st.max_bag_h + 1e-9:
-                    break
-                if j in dist or not ok[j]:
-                    continue
-                if w.arc_latest(nodes[i], nodes[j], i == 0):
-                    dist[j] = dist[i] + 1
-                    nxt.append(j)
+            for lo, hi in end_offsets(w, nodes[i], i == 0):
+                a = max(i + 1, i + math.ceil(lo / g - 1e-9))
+                b = min(n, i + math.floor(hi / g + 1e-9))
+                for j in range(a, b + 1):
+                    if j not in dist and ok[j]:
+                        dist[j] = dist[i] + 1
+                        nxt.append(j)
         if n in dist:
             return dist[n]
         frontier = nxt
@@ -232,5 +258,5 @@ def exhaustive_min_bags(w: World) -> int | None:
 
 
 def reachable_end(w: World) -> bool:
-    """Whether any safe plan exists on the grid (forward reachability, latest-p oracle)."""
+    """Whether any safe plan exists on the grid (forward search, latest-p oracle)."""
     return exhaustive_min_bags(w) is not None

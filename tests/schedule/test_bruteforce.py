@@ -13,6 +13,7 @@ from hadplanner.models.request import PARIS, WEEKDAYS, Settings
 from hadplanner.schedule import planner as P
 from hadplanner.schedule.calendars import calendars_from_settings
 from hadplanner.schedule.regimen import CycleSpec
+
 from .bruteforce import World, cost_of_path, enumerate_best, hours, plus
 
 

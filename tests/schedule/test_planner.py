@@ -39,7 +39,7 @@ SCENARIOS = {
 
 @pytest.mark.parametrize("name", sorted(SCENARIOS))
 def test_scenarios_are_safe_and_no_worse_than_exhaustive_search(name):
-    """Checked plans; on the 30-min grid the bag count equals an exhaustive search's."""
+    """Checked plans with as few bags as an exhaustive search (15- and 30-min grids)."""
     start, regimen, mode, settings = SCENARIOS[name]
     req = one_cycle(start, regimen, mode, **settings)
     plan = plan_request(req)
@@ -54,6 +54,10 @@ def test_scenarios_are_safe_and_no_worse_than_exhaustive_search(name):
     coarse_plan = plan_cycle(spec, cal, coarse.settings)
     assert len(coarse_plan.bags) == brute
     assert fine_bags <= brute
+    fine_spec = cycle_specs(req)[0]
+    w15 = World(spec=fine_spec, st=req.settings, cal=calendars_from_settings(req.settings),
+                grid_min=15)
+    assert fine_bags == exhaustive_min_bags(w15)
 
 
 def test_dst_march_cycle_ends_at_eleven_summer_time():
@@ -80,7 +84,7 @@ def test_no_change_on_holidays_at_the_day_hospital():
 
 
 def test_pharmacy_closed_a_week_is_infeasible_with_a_clear_reason():
-    """A PUI closed Monday-Friday: no bag can bridge 9 days; the error names constraint and instant."""
+    """A PUI closed Monday-Friday: no bag bridges 9 days; the error names constraint, instant."""
     req = one_cycle("2027-01-04T10:00", "rr-cycle", "had_nurse",
                     production={"closed": ["2027-01-18..2027-01-22"]})
     with pytest.raises(InfeasiblePlanError) as exc:
@@ -88,7 +92,7 @@ def test_pharmacy_closed_a_week_is_infeasible_with_a_clear_reason():
     msg = str(exc.value)
     assert "no production window can feed a change before" in msg
     assert "stability 96 h" in msg
-    assert "last window closes 2027-01-15T16:00+01:00" in msg
+    assert "last window closes 2027-01-15 16:00+01:00" in msg
     assert exc.value.exit_code == 2
 
 
@@ -207,3 +211,21 @@ def test_checker_catches_a_bag_across_the_step_up():
     bags = [b.model_copy(update={"index": k + 1}) for k, b in enumerate(bags)]
     bad = plan.model_copy(update={"cycles": (c.model_copy(update={"bags": tuple(bags)}),)})
     assert "dose change" in rules(bad, req)
+
+
+def test_preparations_avoid_window_edges_when_stability_allows():
+    """A preparation lies in the last/first 30 min of a window only if no calmer one is safe."""
+    req = make_request(change_mode="had_nurse")
+    plan = plan_request(req)
+    prod = calendars_from_settings(req.settings).production
+    margin = dt.timedelta(minutes=30)
+    edges = 0
+    for b in plan.cycles[0].bags:
+        p = b.prepared_at
+        calm_window = prod.latest_at_or_before(p, margin) == p
+        if not calm_window:
+            edges += 1
+            tr = 0.5 if b.changed_by != "had_nurse" else 2.0
+            calm = prod.latest_at_or_before(b.start - dt.timedelta(hours=tr), margin)
+            assert calm is None or (b.end - calm).total_seconds() / 3600 + b.overfill_h > 96
+    assert edges < len(plan.cycles[0].bags)

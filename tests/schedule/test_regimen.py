@@ -80,3 +80,17 @@ def test_transport_resolution():
     assert resolve_transport_h(make_request(settings={"transport_h": 1.25})) == 1.25
     r = make_request(settings={"transport_h": None})
     assert resolve_transport_h(r) == 2.0
+
+
+def test_catalogue_refuses_a_number_without_source(tmp_path):
+    """A drug whose number has no source is an error naming the field."""
+    import yaml
+
+    from hadplanner.models.drug import catalogue_path
+
+    data = yaml.safe_load(catalogue_path().read_text(encoding="utf-8"))
+    del data["blinatumomab"]["sources"]["vial_eur"]
+    f = tmp_path / "drugs.yaml"
+    f.write_text(yaml.safe_dump(data))
+    with pytest.raises(InputError, match="no source given for vial_eur"):
+        load_drug("blinatumomab", f)

@@ -36,9 +36,17 @@ def resolve_transport(request: Request, territory: str = "occitanie") -> Transpo
 
     The home is the request's point or its commune's centre in the territory;
     the PUI is the territory's prescribing centre. The offline model of
-    :mod:`hadplanner.travel` gives the time. A territory that cannot be read
-    or does not know the commune falls back to ``settings.default_transport_h``
-    (the spec's 2.0 h) rather than block the plan: the table says which.
+    :mod:`hadplanner.travel` gives the time, in whole minutes rounded up. No
+    home, or a territory without a prescribing centre, gives
+    ``settings.default_transport_h`` (the spec's 2.0 h); the table says which.
+
+    Raises
+    ------
+    InputError
+        The home commune is not in the territory (a guessed road time could
+        make a plan unsafe: the user must give a point or ``transport_h``).
+    TerritoryError
+        The territory cannot be read.
     """
     s = request.settings
     if s.transport_h is not None:
@@ -61,8 +69,10 @@ def resolve_transport(request: Request, territory: str = "occitanie") -> Transpo
                     f"patient.home.commune {home.commune} is not a commune of territory "
                     f"{territory!r}: give lat/lon or settings.transport_h")
             point = commune.centre
-        else:
+        elif home.lat is not None and home.lon is not None:  # Home checks one form is given
             point = Point(lat=home.lat, lon=home.lon)
+        else:
+            return Transport(s.default_transport_h, "default")
         # Whole minutes, rounded up: a road time is planned to the minute, and
         # rounding up keeps every bag's transport margin on the safe side.
         minutes = math.ceil(float(transport_hours(terr.centre.location, point)) * 60 - 1e-9)
@@ -106,13 +116,14 @@ def _closed_days(request: Request) -> list[dt.date]:
 
 def _transport_line(transport: Transport, lang: str) -> str:
     hours = f"{transport.hours:.2f}"
+    minutes = round(transport.hours * 60)
     if lang == "fr":
         where = {"setting": "valeur de la demande", "territory": "modèle de trajet du territoire",
                  "default": "valeur par défaut"}[transport.source]
-        return f"Trajet PUI -> domicile : {hours.replace('.', ',')} h ({where})"
+        return f"Trajet PUI -> domicile : {hours.replace('.', ',')} h, {minutes} min ({where})"
     where = {"setting": "request setting", "territory": "territory travel model",
              "default": "default value"}[transport.source]
-    return f"Road PUI -> home: {hours} h ({where})"
+    return f"Road PUI -> home: {hours} h, {minutes} min ({where})"
 
 
 def render_table(request: Request, plan: Plan, transport: Transport, lang: str = "fr") -> str:

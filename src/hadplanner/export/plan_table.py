@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import textwrap
 from collections.abc import Sequence
+from typing import Any
 
 from hadplanner.export import _labels as L
 from hadplanner.models.plan import Baseline, CyclePlan, Plan, PlanTotals
 
-_TEXT = {
+_TEXT: dict[str, dict[str, Any]] = {
     "fr": {
         "title": "Plan de changements de poche — patient {patient} — {drug}",
         "mode": "Changements de poche après l'hospitalisation : {who}",

@@ -31,6 +31,7 @@ _TEXT = {
         "practice": "pratique {pair}\n{bags} poches",
         "inpatient": "période d'hospitalisation",
         "offday": "week-end / jour férié",
+        "offday_closed": "week-end / férié / PUI fermée",
         "change": "changement de poche",
         "summary": "plan : {bags} poches, {vials} flacons",
         "summary_base": " — pratique : {bags} poches, {vials} flacons",
@@ -43,6 +44,7 @@ _TEXT = {
         "practice": "practice {pair}\n{bags} bags",
         "inpatient": "inpatient period",
         "offday": "weekend / public holiday",
+        "offday_closed": "weekend / holiday / PUI closed",
         "change": "bag change",
         "summary": "plan: {bags} bags, {vials} vials",
         "summary_base": " — practice: {bags} bags, {vials} vials",
@@ -213,7 +215,7 @@ def plan_timeline(
     ]
     handles.append(Patch(facecolor="none", hatch="///", edgecolor="#4c72b0",
                          label=t["inpatient"]))
-    handles.append(Patch(facecolor="#d9d9d9", label=t["offday"]))
+    handles.append(Patch(facecolor="#d9d9d9", label=t["offday_closed" if closed else "offday"]))
     ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.45 / total - 0.05),
               ncol=len(handles), fontsize=8, frameon=False)
     fig.tight_layout()

@@ -268,9 +268,6 @@ class Settings(Model):
             raise ValueError(f"min_bag_h {self.min_bag_h} exceeds max_bag_h {self.max_bag_h}")
         return self
 
-    def production_closures(self) -> tuple[tuple[dt.date, dt.date], ...]:
-        return self.production.closed
-
 
 class CycleRequest(Model):
     number: int = Field(ge=1)

@@ -77,7 +77,8 @@ _NO_PREP = -(1 << 60)
 
 
 def _fmt(epoch: int) -> str:
-    return dt.datetime.fromtimestamp(epoch, PARIS).isoformat(timespec="minutes")
+    """An instant as the spec's messages write it: ``2027-05-01 20:00+02:00``."""
+    return dt.datetime.fromtimestamp(epoch, PARIS).isoformat(sep=" ", timespec="minutes")
 
 
 def _latest_in(opens: np.ndarray, closes: np.ndarray, q: np.ndarray) -> np.ndarray:
@@ -157,6 +158,10 @@ def _hours_s(h: float) -> int:
     return int(round(h * 3600))
 
 
+def _ceil_s(h: float) -> int:
+    return math.ceil(h * 3600 - 1e-6)
+
+
 def _build_grid(spec: CycleSpec, cal: Calendars, settings: Settings) -> _Grid:
     g = settings.grid_minutes * 60
     t0 = int(spec.t0.astimezone(UTC).timestamp())
@@ -178,10 +183,12 @@ def _build_grid(spec: CycleSpec, cal: Calendars, settings: Settings) -> _Grid:
     valid |= k_inp
     valid[n] = True
 
-    hosp = _hours_s(settings.transport_hospital_h)
-    home = _hours_s(spec.transport_h)
+    # Transport rounds up to the second and the latest preparation down to the
+    # minute: a plan never relies on a fraction of a second, and prints whole minutes.
+    hosp = _ceil_s(settings.transport_hospital_h)
+    home = _ceil_s(spec.transport_h)
     tr = np.where(k_inp | (mode == "day_hospital"), hosp, home).astype(np.int64)
-    q = times - tr
+    q = ((times - tr) // 60) * 60
     back = dt.timedelta(hours=settings.stability_h + max(settings.transport_hospital_h,
                                                          spec.transport_h) + 48)
     po, pc = _window_arrays(cal.production, spec.t0 - back, spec.t_end)
@@ -213,13 +220,6 @@ def _vials(rate: float, dur_s: int, ov_s: int, vial_ug: float) -> int:
 
 def _dose(rate: float, dur_s: int, ov_s: int) -> float:
     return round(rate * (dur_s + ov_s) / 86400.0, 9)
-
-
-@dataclass(frozen=True)
-class _Arcs:
-    """The feasible ends of bags from one start: pieces (d_lo, d_hi, edge_penalty)."""
-
-    pieces: tuple[tuple[int, int, int], ...]
 
 
 def _arc_pieces(k: int, gr: _Grid, st: Settings) -> list[tuple[int, int, int]]:
@@ -535,47 +535,57 @@ def _solve(spec: CycleSpec, gr: _Grid, st: Settings) -> tuple[int, list[int], li
 
 
 def _diagnose(spec: CycleSpec, gr: _Grid, st: Settings) -> str:
-    """A one-line reason naming the constraint and the instant (forward reachability)."""
-    n, g = gr.n, gr.g
+    """A one-line reason naming the constraint and the instant.
+
+    A forward search marks every change instant a safe plan can reach; the
+    reachable bag that lasts furthest is where plans stall. What stops it is
+    named: the dose change, the longest bag allowed, or stability; for
+    stability, the production windows when none opens before the next
+    possible change, the change windows otherwise.
+    """
+    n = gr.n
     reach = np.zeros(n + 1, dtype=bool)
     reach[0] = True
-    frontier_e, frontier_k, frontier_limit = -1, 0, "stability"
-    stab = _hours_s(st.stability_h)
+    far_e, far_k = 0, 0
     for k in range(n):
         if not reach[k] or not gr.valid[k]:
             continue
         for lo, hi, _ in _arc_pieces(k, gr, st):
             reach[k + lo:k + hi + 1] |= gr.valid[k + lo:k + hi + 1]
-            if k + hi > frontier_e:
-                frontier_e, frontier_k = k + hi, k
-        if gr.prep[k] == _NO_PREP and k > frontier_e:
-            frontier_e, frontier_k, frontier_limit = k, k, "noprep"
-    k = frontier_k
-    s = int(gr.times[k])
-    if gr.prep[0] == _NO_PREP:
-        return (f"cycle {spec.number}: no production window before "
-                f"{_fmt(s - _hours_s(st.transport_hospital_h))} to prepare the first bag "
-                f"hung at {_fmt(s)}")
-    p = int(gr.prep[k])
-    e_max = int(gr.times[min(frontier_e, n)])
-    later = np.nonzero(gr.valid[frontier_e + 1:])[0]
-    nxt = frontier_e + 1 + int(later[0]) if len(later) else None
+            if k + hi > far_e:
+                far_e, far_k = k + hi, k
+        if gr.prep[k] == _NO_PREP and far_e <= k:
+            far_e, far_k = k, k
+    c = f"cycle {spec.number}: "
+    s = int(gr.times[far_k])
+    p = int(gr.prep[far_k])
+    if p == _NO_PREP:
+        what = "the first bag" if far_k == 0 else "the bag"
+        return (f"{c}no production window before {_fmt(s)} (minus transport) to prepare "
+                f"{what} hung at {_fmt(s)}")
+    e_max = int(gr.times[far_e])
+    later = np.nonzero(gr.valid[far_e + 1:])[0]
+    nxt = far_e + 1 + int(later[0])  # node n is always valid: nxt exists
+    who = gr.who[min(far_e + 1, n)]
+    stab_bound = p + _hours_s(st.stability_h)
     maxbag_bound = s + _hours_s(st.max_bag_h)
-    change_bound = int(gr.times[min(int(gr.next_change[k]), n)])
-    who = gr.who[min(frontier_e + 1, n)]
-    if nxt is None:
-        return (f"cycle {spec.number}: no {who} change window between {_fmt(e_max)} and the "
-                f"end of the cycle {_fmt(int(gr.times[n]))}")
-    if frontier_limit != "noprep" and e_max + g > min(maxbag_bound, change_bound) and \
-            e_max + g <= p + stab:
-        if change_bound <= maxbag_bound:
-            return (f"cycle {spec.number}: the dose change at {_fmt(change_bound)} needs a "
-                    f"bag change then, and no {who} change window allows it")
-        return (f"cycle {spec.number}: bags last at most {st.max_bag_h:g} h and no {who} "
-                f"change window lies between {_fmt(s)} and {_fmt(maxbag_bound)}")
-    return (f"cycle {spec.number}: no production window can feed a change before "
-            f"{_fmt(int(gr.times[nxt]))}: stability {st.stability_h:g} h, last window "
-            f"closes {_fmt(p)}")
+    change_k = min(int(gr.next_change[far_k]), n)
+    change_bound = int(gr.times[change_k])
+    if change_k < n and change_bound <= min(stab_bound, maxbag_bound) and not gr.valid[change_k]:
+        return (f"{c}the dose change at {_fmt(change_bound)} needs a bag change then, and "
+                f"no {gr.who[change_k]} change window includes it")
+    if maxbag_bound < stab_bound and maxbag_bound <= change_bound:
+        return (f"{c}bags last at most {st.max_bag_h:g} h and no {who} change window lies "
+                f"between {_fmt(e_max)} and {_fmt(maxbag_bound)}")
+    fresher = int(gr.prep[nxt]) if nxt < n else int(gr.prep[n])
+    target = "the end of the cycle " + _fmt(int(gr.times[n])) if nxt == n \
+        else _fmt(int(gr.times[nxt]))
+    if fresher != _NO_PREP and fresher > p:
+        return (f"{c}no {who} change window between {_fmt(e_max)} and {target}: a bag "
+                f"prepared {_fmt(p)} lasts until {_fmt(e_max)} at most (stability "
+                f"{st.stability_h:g} h)")
+    return (f"{c}no production window can feed a change before {target}: stability "
+            f"{st.stability_h:g} h, last window closes {_fmt(p)}")
 
 
 def plan_cycle(spec: CycleSpec, calendars: Calendars, settings: Settings) -> CyclePlan:

@@ -1,0 +1,49 @@
+"""The road time PUI -> home used by ``hadplanner plan`` (territory travel model)."""
+
+from __future__ import annotations
+
+import pytest
+
+from hadplanner.cli.plan import resolve_transport, with_transport
+from hadplanner.errors import InputError
+from hadplanner.models.request import parse_request
+
+
+def _request(home=None, **settings):
+    patient = {"id": "T", "weight_kg": 70, "height_cm": 170}
+    if home is not None:
+        patient["home"] = home
+    return parse_request({"patient": patient, "change_mode": "had_nurse",
+                          "cycles": [{"number": 1, "start": "2027-01-04T10:00",
+                                      "regimen": "rr-cycle"}],
+                          "settings": settings})
+
+
+def test_commune_home_uses_the_territory_model_in_whole_minutes():
+    """Castres is over an hour from the Oncopole PUI; the time is whole minutes, rounded up."""
+    tr = resolve_transport(_request({"commune": "81065"}))
+    assert tr.source == "territory"
+    assert 1.0 < tr.hours < 2.0
+    assert abs(tr.hours * 60 - round(tr.hours * 60)) < 1e-9
+    near = resolve_transport(_request({"commune": "31555"}))
+    assert near.hours < tr.hours
+
+
+def test_setting_wins_and_no_home_gives_the_default():
+    """settings.transport_h is kept as is; without a home the spec's 2.0 h applies."""
+    assert resolve_transport(_request({"commune": "81065"}, transport_h=0.75)).hours == 0.75
+    default = resolve_transport(_request())
+    assert (default.hours, default.source) == (2.0, "default")
+
+
+def test_with_transport_writes_the_setting():
+    """The resolved time is written in the request so planner, practice and checker agree."""
+    req = _request({"lat": 44.0176, "lon": 1.3550})
+    tr = resolve_transport(req)
+    assert with_transport(req, tr).settings.transport_h == tr.hours
+
+
+def test_unknown_commune_is_an_input_error():
+    """A home commune the territory does not know is refused with one line."""
+    with pytest.raises(InputError, match="99999"):
+        resolve_transport(_request({"commune": "99999"}))
