@@ -1,14 +1,111 @@
-"""`hadplanner run`: the main job on the embedded territory and example patients."""
+"""`hadplanner run`: the main job on the embedded territory and the example patients.
+
+It grows with each capability; today it writes, under ``--out``:
+
+1. ``territoire/``: the territory summary (text, JSON) and its map of zones and sites;
+2. ``couverture/``: the ARS view: coverage of every commune at ``--date``
+   (map, CSV, GeoJSON/GeoPackage, summary);
+3. ``plans/``: each example patient's checked bag-change plan (table, JSON
+   contract, iCalendar, timeline);
+4. ``pharmacie/``: the PUI production sheet across those patients (text, CSV, XLSX).
+
+Every plan is checked before anything of it is written; one example that
+cannot be planned safely stops the run with its one-line error (exit 2).
+"""
 
 from __future__ import annotations
 
+import datetime as dt
+import time
+from pathlib import Path
+from typing import Annotated
+
 import typer
+
+# The embedded territory's HADs and authorisations are those the thesis reports
+# for 2018: the default date of the main job is inside that period.
+REFERENCE_DATE = dt.date(2018, 6, 1)
+
+
+def _step(n: int, total: int, label: str) -> float:
+    typer.echo(f"[{n}/{total}] {label}...", err=True)
+    return time.perf_counter()
+
+
+def _done(t0: float, paths: list[Path], out: Path) -> None:
+    shown = ", ".join(str(p.relative_to(out)) for p in paths[:4])
+    more = f" (+{len(paths) - 4})" if len(paths) > 4 else ""
+    typer.echo(f"      {time.perf_counter() - t0:.1f} s: {shown}{more}", err=True)
 
 
 def register(app: typer.Typer) -> None:
-    """Add this area's commands to `app`."""
+    """Add the `run` command to `app`."""
 
     @app.command("run")
-    def run_command() -> None:
-        """Run the main job: territory summary, coverage, plans and pharmacy sheets under out/."""
-        typer.echo("nothing yet")
+    def run_command(
+        out: Annotated[Path, typer.Option(help="Folder for every output.")] = Path("out"),
+        territory: Annotated[str, typer.Option(help="Territory name or folder.")] = "occitanie",
+        date: Annotated[
+            str, typer.Option(help="Authorisations valid on this day (YYYY-MM-DD).")
+        ] = REFERENCE_DATE.isoformat(),
+        lang: Annotated[str, typer.Option(help="Language of the outputs: fr or en.")] = "fr",
+    ) -> None:
+        """Run the main job: territory, coverage, example patients' plans, PUI production sheet."""
+        from hadplanner.cli.plan import plan_examples
+        from hadplanner.errors import InputError
+        from hadplanner.export._labels import check_lang
+        from hadplanner.export.coverage import write_coverage_outputs
+        from hadplanner.export.production_sheet import (
+            production_sheet_csv,
+            production_sheet_text,
+            write_production_xlsx,
+        )
+        from hadplanner.pharmacy.production import production_sheet
+        from hadplanner.territory.loading import load_territory
+        from hadplanner.territory.summary import write_territory_report
+
+        check_lang(lang)
+        try:
+            day = dt.date.fromisoformat(date)
+        except ValueError:
+            raise InputError(f"--date {date!r}: expected YYYY-MM-DD") from None
+        total = 4
+
+        t0 = _step(1, total, "territoire" if lang == "fr" else "territory")
+        loaded = load_territory(territory)
+        paths = write_territory_report(out / "territoire", territory, day, lang)
+        _done(t0, paths, out)
+
+        t0 = _step(2, total, f"couverture au {day}" if lang == "fr" else f"coverage on {day}")
+        paths = write_coverage_outputs(loaded, day, out / "couverture", lang)
+        _done(t0, paths, out)
+
+        t0 = _step(3, total, "plans des patients exemples" if lang == "fr" else "example plans")
+        plans = plan_examples(out / "plans", lang, territory)
+        _done(t0, sorted((out / "plans").iterdir()), out)
+
+        t0 = _step(4, total, "fiche de production PUI" if lang == "fr" else "PUI production sheet")
+        sheet = production_sheet(plans)
+        pharma = out / "pharmacie"
+        pharma.mkdir(parents=True, exist_ok=True)
+        stem = "fiche_production" if lang == "fr" else "production_sheet"
+        txt = pharma / f"{stem}.txt"
+        txt.write_text(production_sheet_text(sheet, lang), encoding="utf-8")
+        csv_path = pharma / f"{stem}.csv"
+        csv_path.write_text(production_sheet_csv(sheet, lang), encoding="utf-8")
+        xlsx = write_production_xlsx(sheet, pharma / f"{stem}.xlsx", lang)
+        _done(t0, [txt, csv_path, xlsx], out)
+
+        bags = sum(p.totals.bags for p in plans)
+        if lang == "fr":
+            typer.echo(
+                f"{len(plans)} patients planifiés ({bags} poches, toutes vérifiées), "
+                f"{sheet.vials_shared} flacons avec partage des reliquats "
+                f"({sheet.vials_saved} économisés). Résultats dans {out}/"
+            )
+        else:
+            typer.echo(
+                f"{len(plans)} patients planned ({bags} bags, all checked), "
+                f"{sheet.vials_shared} vials sharing leftovers ({sheet.vials_saved} saved). "
+                f"Outputs in {out}/"
+            )
