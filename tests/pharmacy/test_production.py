@@ -36,7 +36,9 @@ def test_every_bag_is_on_the_sheet_once(plans):
     """Each bag of each plan appears once, on the day it is compounded."""
     sheet = production_sheet(plans)
     rows = [(p.patient_id, p.cycle, p.bag) for d in sheet.days for p in d.preparations]
-    expected = [(pl.patient_id, c.number, b.index) for pl in plans for c in pl.cycles for b in c.bags]
+    expected = [
+        (pl.patient_id, c.number, b.index) for pl in plans for c in pl.cycles for b in c.bags
+    ]
     assert sorted(rows) == sorted(expected)
     for day in sheet.days:
         assert all(p.prepared_at.date() == day.day for p in day.preparations)

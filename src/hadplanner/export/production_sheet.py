@@ -67,47 +67,47 @@ def production_sheet_csv(sheet: ProductionSheet, lang: str = "fr") -> str:
     return buf.getvalue()
 
 
+_TEXT = {
+    "fr": {
+        "bags": "poche(s)", "over": "au-delà de la capacité ({cap}/jour)", "cycle": "cure",
+        "bag": "poche", "ug": "µg",
+        "day_total": "total {dose} µg : {shared} flacon(s) partagés (au lieu de {alone}), "
+        "reliquat {left} µg",
+        "total": "Total : {shared} flacons avec partage des reliquats, {alone} sans "
+        "({saved} économisé(s), {eur})",
+    },
+    "en": {
+        "bags": "bag(s)", "over": "over capacity ({cap}/day)", "cycle": "cycle",
+        "bag": "bag", "ug": "ug",
+        "day_total": "total {dose} ug: {shared} shared vial(s) (instead of {alone}), "
+        "leftover {left} ug",
+        "total": "Total: {shared} vials sharing leftovers, {alone} without "
+        "({saved} saved, {eur})",
+    },
+}
+
+
 def production_sheet_text(sheet: ProductionSheet, lang: str = "fr") -> str:
     """A readable summary: one block per production day."""
     L.check_lang(lang)
-    fr = lang == "fr"
+    t = _TEXT[lang]
     lines = [_TITLE[lang], ""]
     for day in sheet.days:
-        flag = ""
-        if day.over_capacity:
-            flag = (
-                f"  ⚠ au-delà de la capacité ({sheet.capacity_per_day}/jour)"
-                if fr
-                else f"  ⚠ over capacity ({sheet.capacity_per_day}/day)"
-            )
-        lines.append(f"{L.date(day.day, lang)} — {len(day.preparations)} poche(s){flag}"
-                     if fr else f"{L.date(day.day, lang)} — {len(day.preparations)} bag(s){flag}")
+        flag = f"  ⚠ {t['over'].format(cap=sheet.capacity_per_day)}" if day.over_capacity else ""
+        lines.append(f"{L.date(day.day, lang)} — {len(day.preparations)} {t['bags']}{flag}")
         for p in day.preparations:
             lines.append(
-                f"  {p.prepared_at.astimezone(L.PARIS):%H:%M}  {p.patient_id:<8} "
-                f"{'cure' if fr else 'cycle'} {p.cycle} {'poche' if fr else 'bag'} {p.bag:>2}  "
-                f"{L.number(p.dose_ug, 2, lang):>8} µg  → {L.instant(p.hang_at, lang)}"
+                f"  {L.local(p.prepared_at):%H:%M}  {p.patient_id:<8} "
+                f"{t['cycle']} {p.cycle} {t['bag']} {p.bag:>2}  "
+                f"{L.number(p.dose_ug, 2, lang):>8} {t['ug']}  → {L.instant(p.hang_at, lang)}"
             )
-        lines.append(
-            (
-                f"  total {L.number(day.dose_ug, 2, lang)} µg : {day.vials_shared} flacon(s) "
-                f"partagés (au lieu de {day.vials_alone}), reliquat {L.number(day.leftover_ug, 2, lang)} µg"
-            )
-            if fr
-            else (
-                f"  total {L.number(day.dose_ug, 2, lang)} ug: {day.vials_shared} shared vial(s) "
-                f"(instead of {day.vials_alone}), leftover {L.number(day.leftover_ug, 2, lang)} ug"
-            )
-        )
+        lines.append("  " + t["day_total"].format(
+            dose=L.number(day.dose_ug, 2, lang), shared=day.vials_shared,
+            alone=day.vials_alone, left=L.number(day.leftover_ug, 2, lang)))
         lines.append("")
-    saved = sheet.vials_saved
-    lines.append(
-        f"Total : {sheet.vials_shared} flacons avec partage des reliquats, {sheet.vials_alone} sans "
-        f"({saved} économisé(s), {L.euros(sheet.euros_saved, lang)})"
-        if fr
-        else f"Total: {sheet.vials_shared} vials sharing leftovers, {sheet.vials_alone} without "
-        f"({saved} saved, {L.euros(sheet.euros_saved, lang)})"
-    )
+    lines.append(t["total"].format(
+        shared=sheet.vials_shared, alone=sheet.vials_alone, saved=sheet.vials_saved,
+        eur=L.euros(sheet.euros_saved, lang)))
     return "\n".join(lines) + "\n"
 
 
