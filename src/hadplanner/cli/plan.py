@@ -10,87 +10,15 @@ request (exit status 2) leaves nothing behind.
 from __future__ import annotations
 
 import datetime as dt
-import math
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from hadplanner.errors import HadPlannerError, InputError
+from hadplanner.errors import HadPlannerError
 from hadplanner.models.plan import Plan
 from hadplanner.models.request import Request
-
-
-@dataclass(frozen=True)
-class Transport:
-    """The PUI -> home road time used for HAD changes, and where it comes from."""
-
-    hours: float
-    source: str
-    """``setting``, ``territory`` or ``default``."""
-
-
-def resolve_transport(request: Request, territory: str = "occitanie") -> Transport:
-    """The road time of a request: its setting, else the territory's travel model, else 2 h.
-
-    The home is the request's point or its commune's centre in the territory;
-    the PUI is the territory's prescribing centre. The offline model of
-    :mod:`hadplanner.travel` gives the time, in whole minutes rounded up. No
-    home, or a territory without a prescribing centre, gives
-    ``settings.default_transport_h`` (the spec's 2.0 h); the table says which.
-
-    Raises
-    ------
-    InputError
-        The home commune is not in the territory (a guessed road time could
-        make a plan unsafe: the user must give a point or ``transport_h``).
-    TerritoryError
-        The territory cannot be read.
-    """
-    s = request.settings
-    if s.transport_h is not None:
-        return Transport(s.transport_h, "setting")
-    home = request.patient.home
-    if home is None:
-        return Transport(s.default_transport_h, "default")
-    try:
-        from hadplanner.models.territory import Point
-        from hadplanner.territory.loading import load_territory
-        from hadplanner.travel import transport_hours
-
-        terr = load_territory(territory).territory
-        if terr.centre is None:
-            return Transport(s.default_transport_h, "default")
-        if home.commune is not None:
-            commune = terr.communes.get(home.commune)
-            if commune is None:
-                raise InputError(
-                    f"patient.home.commune {home.commune} is not a commune of territory "
-                    f"{territory!r}: give lat/lon or settings.transport_h")
-            point = commune.centre
-        elif home.lat is not None and home.lon is not None:  # Home checks one form is given
-            point = Point(lat=home.lat, lon=home.lon)
-        else:
-            return Transport(s.default_transport_h, "default")
-        # Whole minutes, rounded up: a road time is planned to the minute, and
-        # rounding up keeps every bag's transport margin on the safe side.
-        minutes = math.ceil(float(transport_hours(terr.centre.location, point)) * 60 - 1e-9)
-        return Transport(minutes / 60, "territory")
-    except ImportError:
-        return Transport(s.default_transport_h, "default")
-
-
-def with_transport(request: Request, transport: Transport) -> Request:
-    """The request with its road time written in ``settings.transport_h``.
-
-    Writing it in the request lets the planner, the practice and the checker
-    use one and the same number.
-    """
-    if request.settings.transport_h is not None:
-        return request
-    settings = request.settings.model_copy(update={"transport_h": transport.hours})
-    return request.model_copy(update={"settings": settings})
+from hadplanner.pathway.transport import Transport, resolve_transport, with_transport
 
 
 def plan_file(path: Path, territory: str = "occitanie") -> tuple[Request, Plan, Transport]:

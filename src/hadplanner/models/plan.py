@@ -16,11 +16,12 @@ from hadplanner.models.base import Model
 
 
 def _iso(value: dt.datetime) -> str:
-    return value.isoformat(timespec="minutes") if value.second == 0 else value.isoformat()
+    # Seconds always written, as in the spec's example: strict RFC 3339 readers need them.
+    return value.isoformat(timespec="seconds")
 
 
 Instant = Annotated[AwareDatetime, PlainSerializer(_iso, return_type=str)]
-"""An aware datetime written ``2027-01-04T10:00+01:00``-style with its offset."""
+"""An aware datetime written ``2027-01-04T10:00:00+01:00`` with its offset."""
 
 
 class ChangedBy(StrEnum):

@@ -12,10 +12,8 @@ flat dose).
 from __future__ import annotations
 
 import datetime as dt
-import functools
 from dataclasses import dataclass
 
-from hadplanner.errors import HadPlannerError
 from hadplanner.models.drug import Drug, Regimen, bsa_mosteller, load_drug
 from hadplanner.models.request import PARIS, UTC, Patient, Request
 from hadplanner.schedule.calendars import add_hours
@@ -108,46 +106,12 @@ def cycle_spec(number: int, start: dt.datetime, regimen_name: str, regimen: Regi
 def resolve_transport_h(request: Request, territory: str = "occitanie") -> float:
     """PUI -> home road time for HAD changes, in hours.
 
-    ``settings.transport_h`` when given; else the road time from the
-    territory's prescribing centre (its PUI) to the patient's home (a point,
-    or the centre of the home commune) by the offline travel model
-    (:func:`hadplanner.travel.transport_hours`); else, when the request gives
-    no home or the territory does not know it,
-    ``settings.default_transport_h`` (2.0 h, the spec's default).
+    The one rule lives in :func:`hadplanner.pathway.transport.resolve_transport`
+    (setting, else the territory's travel model to the home, else 2.0 h).
     """
-    s = request.settings
-    if s.transport_h is not None:
-        return s.transport_h
-    home = request.patient.home
-    if home is None:
-        return s.default_transport_h
-    hours = _territory_transport_h(home.commune, home.lat, home.lon, territory)
-    return s.default_transport_h if hours is None else hours
+    from hadplanner.pathway.transport import resolve_transport
 
-
-@functools.lru_cache(maxsize=256)
-def _territory_transport_h(commune: str | None, lat: float | None, lon: float | None,
-                           territory: str) -> float | None:
-    # The territory (communes, PUI location) is another area's data: any failure
-    # to read it falls back to the default road time rather than blocking a plan.
-    try:
-        from hadplanner.models.territory import Point
-        from hadplanner.territory.loading import load_territory
-        from hadplanner.travel import transport_hours
-
-        terr = load_territory(territory).territory
-        if terr.centre is None:
-            return None
-        if commune is not None:
-            known = terr.communes.get(commune)
-            if known is None:
-                return None
-            point = known.centre
-        else:
-            point = Point(lat=lat, lon=lon)
-        return round(float(transport_hours(terr.centre.location, point)), 4)
-    except (ImportError, AttributeError, HadPlannerError, OSError, ValueError):
-        return None
+    return resolve_transport(request, territory).hours
 
 
 def cycle_specs(request: Request, drug: Drug | None = None,

@@ -1,0 +1,107 @@
+"""The road time from the PUI to a patient's home, for HAD bag changes.
+
+One place decides it, for the planner, the practice and the checker alike:
+
+1. ``settings.transport_h`` when the request gives it;
+2. else, when the request gives a home, the territory's travel model
+   (:func:`hadplanner.travel.transport_hours`) from the territory's prescribing
+   centre (its PUI) to the home: a point, or the centre of the home commune
+   (from the territory, else from ``data/communes_france.csv`` for a patient
+   living outside it), rounded *up* to whole minutes (a road time is planned to
+   the minute, and rounding up keeps every bag's transport margin safe);
+3. else the spec's default (``settings.default_transport_h``, 2.0 h).
+
+A home commune code that no table knows is an error, never a guess.
+"""
+
+from __future__ import annotations
+
+import csv
+import functools
+import math
+from dataclasses import dataclass
+
+from hadplanner.errors import InputError
+from hadplanner.models.request import Request
+from hadplanner.models.territory import Point
+from hadplanner.paths import data_dir
+
+
+@dataclass(frozen=True)
+class Transport:
+    """The PUI -> home road time used for HAD changes, and where it comes from."""
+
+    hours: float
+    source: str
+    """``setting``, ``territory`` or ``default``."""
+
+
+@functools.lru_cache(maxsize=1)
+def _france_centres() -> dict[str, Point]:
+    path = data_dir() / "communes_france.csv"
+    with path.open(encoding="utf-8") as f:
+        rows = csv.DictReader(line for line in f if not line.startswith("#"))
+        return {r["insee"]: Point(lat=float(r["lat"]), lon=float(r["lon"])) for r in rows}
+
+
+def commune_centre(insee: str, territory: str = "occitanie") -> Point:
+    """The centre of a commune: from the territory, else from the national table.
+
+    Raises
+    ------
+    InputError
+        No table knows the code.
+    """
+    from hadplanner.territory.loading import load_territory
+
+    known = load_territory(territory).territory.communes.get(insee)
+    if known is not None:
+        return known.centre
+    point = _france_centres().get(insee)
+    if point is None:
+        raise InputError(
+            f"patient.home.commune: unknown INSEE commune code {insee} "
+            f"(neither in territory {territory!r} nor among French communes)"
+        )
+    return point
+
+
+@functools.lru_cache(maxsize=512)
+def _hours_to(home: Point, territory: str) -> float:
+    from hadplanner.territory.loading import load_territory
+    from hadplanner.travel import transport_hours
+
+    centre = load_territory(territory).territory.centre
+    if centre is None:
+        raise InputError(
+            f"territory {territory!r} has no prescribing centre: give settings.transport_h"
+        )
+    minutes = math.ceil(float(transport_hours(centre.location, home)) * 60 - 1e-9)
+    return minutes / 60
+
+
+def resolve_transport(request: Request, territory: str = "occitanie") -> Transport:
+    """The road time of a request: its setting, else the travel model, else the default."""
+    s = request.settings
+    if s.transport_h is not None:
+        return Transport(s.transport_h, "setting")
+    home = request.patient.home
+    if home is None:
+        return Transport(s.default_transport_h, "default")
+    if home.commune is not None:
+        point = commune_centre(home.commune, territory)
+    else:
+        point = Point(lat=home.lat, lon=home.lon)
+    return Transport(_hours_to(point, territory), "territory")
+
+
+def with_transport(request: Request, transport: Transport) -> Request:
+    """The request with its road time written in ``settings.transport_h``.
+
+    Writing it in the request lets the planner, the practice and the checker
+    use one and the same number.
+    """
+    if request.settings.transport_h is not None:
+        return request
+    settings = request.settings.model_copy(update={"transport_h": transport.hours})
+    return request.model_copy(update={"settings": settings})
