@@ -85,6 +85,7 @@ from hadplanner.models.plan import Bag, Baseline, ChangedBy, CyclePlan, Plan, Pl
 from hadplanner.models.request import PARIS, UTC, Request, Settings
 from hadplanner.schedule.calendars import Calendars, calendars_from_settings, wall
 from hadplanner.schedule.regimen import CycleSpec, cycle_specs
+from hadplanner.schedule.totals import totals_of
 
 PAIRS: tuple[tuple[str, str], ...] = (("mon", "thu"), ("tue", "fri"))
 """The practice's fixed change-day pairs (thesis III.B.1), in order of preference on ties."""
@@ -367,23 +368,6 @@ def _slots(spec: CycleSpec, cal: Calendars, st: Settings) -> list[dt.time]:
         if same_day and changer.open <= c <= changer.close and c not in out:
             out.append(c)
     return out
-
-
-def totals_of(cycles: Sequence[CyclePlan], vial_eur: float) -> PlanTotals:
-    """Bags, vials, euros, day-hospital trips and HAD nurse visits of cycles.
-
-    Trips and visits count the bags hung by the day hospital or the nurse
-    (one trip or visit per change), the same way as the planner's totals.
-    """
-    bags = [b for c in cycles for b in c.bags]
-    vials = sum(b.vials for b in bags)
-    return PlanTotals(
-        bags=len(bags),
-        vials=vials,
-        euros=round(vials * vial_eur, 2),
-        day_hospital_trips=sum(b.changed_by == ChangedBy.day_hospital for b in bags),
-        nurse_visits=sum(b.changed_by == ChangedBy.had_nurse for b in bags),
-    )
 
 
 def _check(cycles: tuple[CyclePlan, ...], request: Request, transport_h: float) -> str | None:

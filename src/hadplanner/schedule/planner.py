@@ -61,11 +61,11 @@ from hadplanner.models.plan import (
     ChangedBy,
     CyclePlan,
     Plan,
-    PlanTotals,
 )
 from hadplanner.models.request import PARIS, UTC, Request, Settings
 from hadplanner.schedule.calendars import Calendar, Calendars, calendars_from_settings
 from hadplanner.schedule.regimen import CycleSpec, cycle_specs
+from hadplanner.schedule.totals import totals_of
 
 PAIRS: tuple[tuple[str, str], ...] = (("mon", "thu"), ("tue", "fri"))
 """The practice's fixed change-day pairs (thesis III.B.1)."""
@@ -624,19 +624,6 @@ def plan_cycle(spec: CycleSpec, calendars: Calendars, settings: Settings) -> Cyc
         ))
     return CyclePlan(number=spec.number, regimen=spec.regimen, start=spec.t0, end=spec.t_end,
                      inpatient_until=spec.inpatient_end, bags=tuple(bags))
-
-
-def totals_of(cycles: tuple[CyclePlan, ...] | list[CyclePlan], vial_eur: float) -> PlanTotals:
-    """Bags, vials, euros, day-hospital trips and nurse visits of planned cycles."""
-    bags = [b for c in cycles for b in c.bags]
-    vials = sum(b.vials for b in bags)
-    return PlanTotals(
-        bags=len(bags),
-        vials=vials,
-        euros=round(vials * vial_eur, 2),
-        day_hospital_trips=sum(b.changed_by == ChangedBy.day_hospital for b in bags),
-        nurse_visits=sum(b.changed_by == ChangedBy.had_nurse for b in bags),
-    )
 
 
 def _baseline(request: Request, drug: Drug, calendars: Calendars,
