@@ -178,6 +178,7 @@ def _cli(*args: str) -> subprocess.CompletedProcess:
         # a date written the French way
         (lambda d: None, ("--date", "01/06/2018"), "--date: date must be YYYY-MM-DD"),
     ],
+    ids=["unknown-insee-in-zones-csv", "date-dd/mm/yyyy"],
 )
 def test_cli_bad_input_exits_non_zero_without_traceback(tmp_path, make, args, words):
     """`hadplanner territory show` with bad input: exit 1, one error line, no traceback."""
