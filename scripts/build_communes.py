@@ -121,6 +121,13 @@ def simplify_coverage(geoms: list, tolerance: float) -> list:
     return fixed
 
 
+def _centre(mairie, geometry):
+    """The town hall when it lies inside the commune, else a point inside the polygon."""
+    if mairie is not None and geometry.contains(mairie):
+        return mairie
+    return geometry.point_on_surface()
+
+
 def _round_coords(geom, ndigits: int = 5):
     return shapely.set_precision(geom, 10**-ndigits, mode="keep_collapsed")
 
@@ -133,8 +140,7 @@ def build(wheel: Path, departments: set[str] | None, tolerance: float, out: Path
         g = _round_coords(g)
         if not g.is_valid or g.is_empty:
             g = shapely.make_valid(_round_coords(c["geometry"]))
-        m = c["mairie"]
-        centre = m if (m is not None and g.contains(m)) else g.point_on_surface()
+        centre = _centre(c["mairie"], g)
         features.append(
             {
                 "type": "Feature",
@@ -181,9 +187,10 @@ def build_centres(wheel: Path, out: Path) -> int:
     """
     rows = []
     for c in read_communes(wheel, None):
-        m, g = c["mairie"], c["geometry"]
-        centre = m if (m is not None and g.contains(m)) else g.point_on_surface()
-        rows.append((c["insee"], c["name"], c["department"], round(centre.y, 5), round(centre.x, 5)))
+        centre = _centre(c["mairie"], c["geometry"])
+        rows.append(
+            (c["insee"], c["name"], c["department"], round(centre.y, 5), round(centre.x, 5))
+        )
     rows.sort()
     out.parent.mkdir(parents=True, exist_ok=True)
     with out.open("w", encoding="utf-8", newline="") as f:

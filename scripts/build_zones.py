@@ -73,11 +73,11 @@ import numpy as np
 
 from hadplanner.territory.contiguity import (
     commune_adjacency,
-    haversine_km,
     is_contiguous,
     share_border,
 )
 from hadplanner.territory.loading import read_communes, read_hads_yaml
+from hadplanner.travel import haversine_km
 
 ROOT = Path(__file__).resolve().parent.parent
 CHECK_DAY = dt.date(2018, 6, 1)

@@ -20,16 +20,7 @@ import networkx as nx
 import numpy as np
 import shapely
 
-EARTH_RADIUS_KM = 6371.0088
-
-
-def haversine_km(lat1, lon1, lat2, lon2):
-    """Great-circle distance in km (works on scalars and numpy arrays)."""
-    p1, p2 = np.radians(lat1), np.radians(lat2)
-    dphi = p2 - p1
-    dlmb = np.radians(lon2) - np.radians(lon1)
-    a = np.sin(dphi / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dlmb / 2) ** 2
-    return 2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(a))
+from hadplanner.travel import haversine_km
 
 
 def commune_adjacency(communes) -> nx.Graph:
