@@ -63,7 +63,7 @@ def test_coverage_writes_files_only_with_out(on_grid, tmp_path):
         (["derogations", "--commune", "99999"], "unknown commune code '99999'"),
         (["derogations", "--lat", "48.85", "--lon", "2.35"], "lies outside every commune"),
         (["derogations"], "give --commune CODE, or both --lat and --lon"),
-        (["coverage", "--date", "01/06/2018"], "--date: not a date"),
+        (["coverage", "--date", "01/06/2018"], "--date: date must be YYYY-MM-DD"),
         (["coverage", "--rule", "nearest"], "--rule must be"),
         (["whatif", "no-such-scenario"], "no scenario file"),
         (["authorise-best", "--k", "-1"], "--k must be >= 0"),

@@ -104,12 +104,9 @@ def _words(lang: str) -> dict[str, str]:
 
 
 def _day(text: str | None) -> dt.date:
-    if text is None:
-        return dt.date.today()
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        raise InputError(f"--date: not a date (YYYY-MM-DD): {text!r}") from None
+    from hadplanner.territory.importing import parse_day
+
+    return dt.date.today() if text is None else parse_day(text, "--date")
 
 
 def _settings(limit: float, rule: str) -> Any:

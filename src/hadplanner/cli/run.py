@@ -52,7 +52,6 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Run the main job: territory, coverage, example patients' plans, PUI production sheet."""
         from hadplanner.cli.plan import plan_examples
-        from hadplanner.errors import InputError
         from hadplanner.export._labels import check_lang
         from hadplanner.export.coverage import write_coverage_outputs
         from hadplanner.export.production_sheet import (
@@ -61,14 +60,12 @@ def register(app: typer.Typer) -> None:
             write_production_xlsx,
         )
         from hadplanner.pharmacy.production import production_sheet
+        from hadplanner.territory.importing import parse_day
         from hadplanner.territory.loading import load_territory
         from hadplanner.territory.summary import write_territory_report
 
         check_lang(lang)
-        try:
-            day = dt.date.fromisoformat(date)
-        except ValueError:
-            raise InputError(f"--date {date!r}: expected YYYY-MM-DD") from None
+        day = parse_day(date, "--date")
         total = 4
 
         t0 = _step(1, total, "territoire" if lang == "fr" else "territory")

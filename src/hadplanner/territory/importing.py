@@ -32,6 +32,7 @@ from hadplanner.territory.loading import (
     _first_error,
     _loc,
     assemble,
+    read_csv_lines,
     read_hads_yaml,
     read_zones_csv,
 )
@@ -208,16 +209,7 @@ def read_hads_csv(path: str | Path, communes_gdf=None) -> tuple[HAD, ...]:
         ``file:line: <field>: <what is wrong>`` for the first bad row.
     """
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise TerritoryError(f"{path}: file not found") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise TerritoryError(f"{path}: cannot read: {exc}") from None
-    lines = text.splitlines()
-    if not lines:
-        raise TerritoryError(f"{path}: empty file")
-    delimiter = "," if lines[0].count(",") >= lines[0].count(";") else ";"
+    lines, delimiter = read_csv_lines(path, "expected a header naming " + HAD_CSV_COLUMNS[0])
     reader = csv.DictReader(lines, delimiter=delimiter)
     header = [h.strip() for h in (reader.fieldnames or [])]
     missing = [c for c in HAD_CSV_COLUMNS if c not in header]

@@ -267,6 +267,28 @@ def read_centre_yaml(path: str | Path) -> PrescribingCentre:
         raise TerritoryError(f"{_where(path, text, loc)}: {_loc(loc)}: {msg}") from None
 
 
+def read_csv_lines(path: Path, expected: str) -> tuple[list[str], str]:
+    """The lines of a user's CSV file and its delimiter (``,`` or ``;``).
+
+    Raises
+    ------
+    TerritoryError
+        The file is missing, unreadable or empty (``expected`` says what it should hold).
+    """
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise TerritoryError(f"{path}: file not found") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise TerritoryError(f"{path}: cannot read: {exc}") from None
+    lines = text.splitlines()
+    if not lines:
+        raise TerritoryError(f"{path}: empty file ({expected})")
+    # Spreadsheets in French locales write ';'.
+    delimiter = ";" if lines[0].count(";") > lines[0].count(",") else ","
+    return lines, delimiter
+
+
 def read_zones_csv(
     path: str | Path,
     communes: Collection[str] | None = None,
@@ -292,17 +314,7 @@ def read_zones_csv(
         ``file:line: unknown INSEE code 99999`` and the like, for the first bad row.
     """
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise TerritoryError(f"{path}: file not found") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise TerritoryError(f"{path}: cannot read: {exc}") from None
-    lines = text.splitlines()
-    if not lines:
-        raise TerritoryError(f"{path}: empty file (expected a header 'had_id,insee')")
-    # Spreadsheets in French locales write ';'.
-    delimiter = ";" if lines[0].count(";") > lines[0].count(",") else ","
+    lines, delimiter = read_csv_lines(path, "expected a header 'had_id,insee'")
     reader = csv.reader(lines, delimiter=delimiter)
     header = [h.strip().lower() for h in next(reader)]
     for col in ("had_id", "insee"):
