@@ -90,8 +90,10 @@ def resolve_transport(request: Request, territory: str = "occitanie") -> Transpo
         return Transport(s.default_transport_h, "default")
     if home.commune is not None:
         point = commune_centre(home.commune, territory)
-    else:
+    elif home.lat is not None and home.lon is not None:
         point = Point(lat=home.lat, lon=home.lon)
+    else:  # the request model refuses a home without a commune or a point
+        return Transport(s.default_transport_h, "default")
     return Transport(_hours_to(point, territory), "territory")
 
 

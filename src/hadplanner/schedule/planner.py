@@ -111,7 +111,8 @@ def _window_arrays(cal: Calendar, a: dt.datetime, b: dt.datetime,
 def _local_seconds(times: np.ndarray) -> np.ndarray:
     """Epoch seconds shifted by the Europe/Paris offset of each instant (wall clock)."""
     def off(t: int) -> int:
-        return int(dt.datetime.fromtimestamp(int(t), PARIS).utcoffset().total_seconds())
+        offset = dt.datetime.fromtimestamp(int(t), PARIS).utcoffset()
+        return int(offset.total_seconds()) if offset is not None else 0
 
     n = len(times)
     offs = np.empty(n, dtype=np.int64)
