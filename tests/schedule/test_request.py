@@ -140,6 +140,24 @@ def test_cycles_too_close_name_both():
     assert len(parse_request(with_("cycles", cycles), "r").cycles) == 2
 
 
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [
+        ("2027-03-22T10:00", "2027-05-03T10:00"),  # cycle 1 ends 11:00+02:00 after the March change
+        ("2027-10-11T10:00", "2027-11-22T09:00"),  # 672 real hours end at 09:00+01:00
+    ],
+)
+def test_days_off_across_a_dst_change(first, second):
+    """The 14 days off are calendar days: the earlier of the wall-clock and real-hour bounds."""
+    cycles = [{"number": 1, "start": first, "regimen": "rr-cycle"},
+              {"number": 2, "start": second, "regimen": "rr-cycle"}]
+    assert len(parse_request(with_("cycles", cycles), "r").cycles) == 2
+    early = second[:-5] + "08:00"
+    cycles[1]["start"] = early
+    with pytest.raises(InputError, match="14 days off"):
+        parse_request(with_("cycles", cycles), "r")
+
+
 def test_more_than_five_cycles():
     """Six cycles are refused (2 induction + 3 consolidation at most)."""
     start = dt.datetime(2027, 1, 4, 10)

@@ -86,6 +86,10 @@ class Plan(Model):
     patient_id: str
     drug: str
     change_mode: ChangedBy
+    transport_h: float | None = None
+    """PUI -> home road time used for HAD changes (setting, travel model or 2.0 h default)."""
+    transport_hospital_h: float | None = None
+    """PUI -> ward / day hospital time used for bags hung in the hospital."""
     cycles: tuple[CyclePlan, ...]
     totals: PlanTotals
     baseline: Baseline

@@ -312,7 +312,14 @@ class Request(Model):
         for a, b in zip(self.cycles, self.cycles[1:], strict=False):
             if b.number <= a.number:
                 raise ValueError(f"cycle {b.number} is listed after cycle {a.number}")
-            earliest = (a.start.astimezone(UTC) + gap).astimezone(PARIS)
+            # The days off are calendar days: a cycle started at the same wall-clock
+            # time 42 days later is accepted even when a DST change made cycle 1
+            # end an hour later on the wall clock (672 real hours); the earlier of
+            # the real-hour and the wall-clock bound applies.
+            real = (a.start.astimezone(UTC) + gap).astimezone(PARIS)
+            local = a.start.astimezone(PARIS)
+            wall = (local.replace(tzinfo=None) + gap).replace(tzinfo=PARIS)
+            earliest = min(real, wall)
             if b.start < earliest:
                 what = ("overlaps" if b.start < (a.start.astimezone(UTC) + gap
                         - dt.timedelta(hours=24 * s.off_days)) else "is closer than")
