@@ -98,9 +98,9 @@ _WORDS = {
 
 
 def _words(lang: str) -> dict[str, str]:
-    if lang not in _WORDS:
-        raise InputError(f"--lang must be fr or en, got {lang!r}")
-    return _WORDS[lang]
+    from hadplanner.export._labels import check_lang
+
+    return _WORDS[check_lang(lang)]
 
 
 def _day(text: str | None) -> dt.date:

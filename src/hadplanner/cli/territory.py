@@ -14,8 +14,6 @@ from typing import Annotated
 
 import typer
 
-from hadplanner.errors import InputError
-
 NameArg = Annotated[
     str, typer.Argument(help="Territory name (under territories/) or folder.")
 ]
@@ -49,9 +47,9 @@ RepairOpt = Annotated[
 
 
 def _lang(lang: str) -> str:
-    if lang not in ("fr", "en"):
-        raise InputError(f"--lang: unknown language {lang!r}: use fr or en")
-    return lang
+    from hadplanner.export._labels import check_lang
+
+    return check_lang(lang)
 
 
 def _day(text: str | None) -> dt.date:

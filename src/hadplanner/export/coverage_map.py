@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import shapely
 
+from hadplanner.export._labels import check_lang
 from hadplanner.export.coverage_tables import STATUS_LABELS, communes_table
 from hadplanner.territory.coverage import STATUSES, Coverage
 
@@ -92,8 +93,7 @@ def coverage_map(cov: Coverage, lang: str = "fr", tolerance: float = 0.001) -> A
         raise ImportError("the coverage map needs folium: pip install folium") from exc
     import geopandas as gpd
 
-    if lang not in _TEXT:
-        raise ValueError(f"language must be one of {sorted(_TEXT)}, got {lang!r}")
+    check_lang(lang)
     idx = cov.index
     if idx.geometry is None:
         raise ValueError("this coverage has no commune polygons to draw")
@@ -214,8 +214,7 @@ def write_coverage_png(cov: Coverage, path: str | Path, lang: str = "fr", dpi: i
     import matplotlib.pyplot as plt
     from matplotlib.patches import Patch
 
-    if lang not in _TEXT:
-        raise ValueError(f"language must be one of {sorted(_TEXT)}, got {lang!r}")
+    check_lang(lang)
     idx = cov.index
     if idx.geometry is None:
         raise ValueError("this coverage has no commune polygons to draw")

@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from hadplanner.export._labels import check_lang
 from hadplanner.territory.coverage import STATUSES, Coverage
 
 STATUS_LABELS: dict[str, dict[str, str]] = {
@@ -31,9 +32,7 @@ STATUS_LABELS: dict[str, dict[str, str]] = {
 
 
 def _lang(lang: str) -> str:
-    if lang not in STATUS_LABELS:
-        raise ValueError(f"language must be one of {sorted(STATUS_LABELS)}, got {lang!r}")
-    return lang
+    return check_lang(lang)
 
 
 def communes_table(cov: Coverage, lang: str = "fr") -> pd.DataFrame:
