@@ -17,7 +17,6 @@ Three are shipped:
 
 from __future__ import annotations
 
-import csv
 import json
 import math
 import urllib.request
@@ -31,6 +30,9 @@ from pydantic import Field, model_validator
 from hadplanner.errors import InputError
 from hadplanner.models.base import Model
 from hadplanner.models.territory import Point, Territory
+
+MAX_MINUTES = 24 * 60
+"""Longest travel time a table may hold: a day's drive (more is a unit error)."""
 
 EARTH_RADIUS_KM = 6371.0088
 """Mean Earth radius (IUGG), the usual choice for haversine distances."""
@@ -214,38 +216,51 @@ class TableTravelModel:
     ) -> TableTravelModel:
         """Read ``origin_insee,dest_insee,minutes`` (header required) from ``path``.
 
+        Every row is checked: both codes must be places of ``places`` (commune
+        centres or HAD sites of the territory), minutes a finite number in
+        ``[0, MAX_MINUTES]``, and a pair given twice must not disagree.
+
         Raises
         ------
         InputError
-            On a missing column or a bad number, naming the file and line.
+            ``file:line: what`` for the first bad row.
         """
-        path = Path(path)
-        table: dict[tuple[str, str], float] = {}
-        try:
-            with path.open(newline="", encoding="utf-8") as fh:
-                reader = csv.DictReader(fh)
-                cols = reader.fieldnames or []
-                o_col = next(
-                    (c for c in cols if c in ("origin_insee", "origin", "origin_site")), None
-                )
-                d_col = next((c for c in cols if c in ("dest_insee", "dest", "dest_site")), None)
-                if o_col is None or d_col is None or "minutes" not in cols:
+        from hadplanner.io.reading import read_table
+
+        table = read_table(
+            path, "travel-table", ("origin_insee", "dest_insee", "minutes"), optional=(),
+            aliases={"origin": "origin_insee", "origin_site": "origin_insee",
+                     "dest": "dest_insee", "dest_site": "dest_insee"},
+        )
+        out: dict[tuple[str, str], float] = {}
+        first: dict[tuple[str, str], int] = {}
+        for row in table.rows:
+            where = table.where(row)
+            origin, dest = row.get("origin_insee"), row.get("dest_insee")
+            for col, code in (("origin_insee", origin), ("dest_insee", dest)):
+                if not code:
+                    raise InputError(f"{where}: {col}: empty, expected an INSEE code")
+                if code not in places:
+                    hint = (f" (leading zero lost? write 0{code})"
+                            if code.isdigit() and len(code) == 4 else "")
                     raise InputError(
-                        f"{path}: header must be origin_insee,dest_insee,minutes (got {cols})"
-                    )
-                for line, row in enumerate(reader, start=2):
-                    try:
-                        minutes = float(row["minutes"])
-                    except (TypeError, ValueError):
-                        raise InputError(
-                            f"{path}:{line}: minutes is not a number: {row['minutes']!r}"
-                        ) from None
-                    if minutes < 0 or math.isnan(minutes):
-                        raise InputError(f"{path}:{line}: minutes must be >= 0, got {minutes}")
-                    table[(row[o_col].strip(), row[d_col].strip())] = minutes
-        except OSError as exc:
-            raise InputError(f"{path}: cannot read travel-time table ({exc.strerror})") from None
-        return cls(table, places, fallback)
+                        f"{where}: {col}: {code!r} is not a commune of the territory{hint}")
+            minutes = table.real(row, "minutes")
+            assert minutes is not None  # required
+            if not 0 <= minutes <= MAX_MINUTES:
+                raise InputError(
+                    f"{where}: minutes must be between 0 and {MAX_MINUTES} (a day's drive), "
+                    f"got {minutes:g}")
+            key = (origin, dest)
+            if key in out and abs(out[key] - minutes) > 1e-9:
+                raise InputError(
+                    f"{where}: {origin} -> {dest} is given {minutes:g} min here and "
+                    f"{out[key]:g} min at line {first[key]}: keep one")
+            first.setdefault(key, row.line)
+            out[key] = minutes
+        if not out:
+            raise InputError(f"{table.path}: no rows after the header")
+        return cls(out, places, fallback)
 
     @classmethod
     def for_territory(

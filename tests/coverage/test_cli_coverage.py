@@ -63,10 +63,10 @@ def test_coverage_writes_files_only_with_out(on_grid, tmp_path):
         (["derogations", "--commune", "99999"], "unknown commune code '99999'"),
         (["derogations", "--lat", "48.85", "--lon", "2.35"], "lies outside every commune"),
         (["derogations"], "give --commune CODE, or both --lat and --lon"),
-        (["coverage", "--date", "01/06/2018"], "--date: date must be YYYY-MM-DD"),
+        (["coverage", "--date", "01/06/2018"], "--date: must be a date YYYY-MM-DD"),
         (["coverage", "--rule", "nearest"], "--rule must be"),
         (["whatif", "no-such-scenario"], "no scenario file"),
-        (["authorise-best", "--k", "-1"], "--k must be >= 0"),
+        (["authorise-best", "--k", "-1"], "--k must be between 1 and"),
     ],
 )
 def test_one_line_errors(on_grid, args, message):
@@ -114,13 +114,13 @@ def test_tiny_territory_by_path():
     )
     assert res.exit_code == 0, res.output
     data = {r["insee"]: r["status"] for r in json.loads(res.output)}
-    assert data["99001"] == "served" and data["99006"] == "derogation"
+    assert data["09901"] == "served" and data["09906"] == "derogation"
 
 
 def test_travel_table_overrides_offline_model(tmp_path):
     """--travel-table: a 60-minute trip Aval -> Combe turns Combe into a convention."""
     table = tmp_path / "times.csv"
-    table.write_text("origin_insee,dest_insee,minutes\n99001,99003,60\n")
+    table.write_text("origin_insee,dest_insee,minutes\n09901,09903,60\n")
     res = runner.invoke(
         app,
         [
@@ -128,7 +128,7 @@ def test_travel_table_overrides_offline_model(tmp_path):
             "--territory",
             str(TINY),
             "--commune",
-            "99003",
+            "09903",
             "--date",
             "2018-06-01",
             "--json",

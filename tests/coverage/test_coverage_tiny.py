@@ -23,12 +23,12 @@ def test_statuses_2018(tiny_index):
     cov = compute_coverage(tiny_index, DAY)
     got = dict(zip(tiny_index.insee, cov.status, strict=True))
     assert got == {
-        "99001": "served",
-        "99004": "served",
-        "99002": "derogation",
-        "99005": "derogation",
-        "99003": "derogation",
-        "99006": "derogation",
+        "09901": "served",
+        "09904": "served",
+        "09902": "derogation",
+        "09905": "derogation",
+        "09903": "derogation",
+        "09906": "derogation",
     }
     assert cov.population_by_status() == {
         "served": 1400,
@@ -42,7 +42,7 @@ def test_statuses_2017_when_centre_authorised(tiny_index):
     """On 2017-03-01 had-centre is authorised too: Bois and Étang served."""
     cov = compute_coverage(tiny_index, dt.date(2017, 3, 1))
     assert cov.population_by_status()["served"] == 1650
-    assert cov.status_of("99002") == "served"
+    assert cov.status_of("09902") == "served"
 
 
 def test_limit_30_minutes_hand_computed(tiny_index):
@@ -53,13 +53,13 @@ def test_limit_30_minutes_hand_computed(tiny_index):
     assert m.minutes_for_km(8.12) == pytest.approx(22.7, abs=0.1)
     cov = compute_coverage(tiny_index, DAY, CoverageSettings(limit_min=30))
     got = dict(zip(tiny_index.insee, cov.status, strict=True))
-    assert got["99002"] == "derogation"
-    assert {got[c] for c in ("99005", "99003", "99006")} == {"convention"}
+    assert got["09902"] == "derogation"
+    assert {got[c] for c in ("09905", "09903", "09906")} == {"convention"}
 
 
 def test_candidates_tiny(tiny_index):
     """Combe's only candidate is had-ouest (its zone borders est's through Aval-Bois)."""
-    ans = derogation_candidates(tiny_index, "99003", DAY)
+    ans = derogation_candidates(tiny_index, "09903", DAY)
     assert [c.had_id for c in ans.candidates] == ["had-ouest"]
     assert ans.candidates[0].site == "Aval"
     assert ans.candidates[0].minutes == pytest.approx(33.2, abs=0.3)

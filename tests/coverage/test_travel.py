@@ -102,7 +102,9 @@ def test_table_model_errors(tmp_path):
     """A bad number names file and line; a missing pair without fallback is an error."""
     p = tmp_path / "bad.csv"
     p.write_text("origin_insee,dest_insee,minutes\n31555,81004,abc\n")
-    with pytest.raises(InputError, match=r"bad.csv:2: minutes is not a number"):
+    with pytest.raises(InputError, match=r"bad.csv:2: minutes: not a number: 'abc'"):
+        TableTravelModel.from_csv(p, {"31555": TOULOUSE, "81004": ALBI})
+    with pytest.raises(InputError, match=r"bad.csv:2: origin_insee: '31555' is not a commune"):
         TableTravelModel.from_csv(p, {})
     m = TableTravelModel({}, {"31555": TOULOUSE})
     with pytest.raises(InputError, match="no travel time"):

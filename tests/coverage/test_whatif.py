@@ -125,8 +125,9 @@ def test_scenario_errors_name_the_culprit(grid_index, tmp_path, change, message)
 @pytest.mark.parametrize(
     "text, message",
     [
-        ("name: x\nchanges: [{kind: rename, had: a}]\n", r"bad.yaml: changes\.0"),  # unknown kind
-        ("name: x\nchanges: []\n", r"bad.yaml: changes"),  # no change
+        ("name: x\nchanges: [{kind: rename, had: a}]\n",
+         r"bad.yaml:2: changes\[0\]: kind .rename. is unknown: use one of takeover"),
+        ("name: x\nchanges: []\n", r"bad.yaml:2: changes: must list at least 1 item"),  # no change
         ("name: [unclosed\n", r"bad.yaml:\d+: not valid YAML"),  # broken YAML
     ],
 )
@@ -140,5 +141,5 @@ def test_malformed_scenario_files(tmp_path, text, message):
 
 def test_missing_scenario_file(tmp_path):
     """A missing file is a ScenarioError, not an OSError."""
-    with pytest.raises(ScenarioError, match="cannot read scenario"):
+    with pytest.raises(ScenarioError, match="none.yaml: file not found"):
         load_scenario(tmp_path / "none.yaml")

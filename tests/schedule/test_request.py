@@ -96,7 +96,7 @@ def test_json_file(tmp_path):
 
 BAD = [
     # (path, value, expected fragment of the one-line message)
-    ("cycles.0.start", "2027-13-04T10:00", "cycles.0.start: not a date-time"),
+    ("cycles.0.start", "2027-13-04T10:00", "cycles[0].start: not a date-time"),
     ("cycles.0.start", "2027-03-28T02:30", "does not exist in Europe/Paris"),  # DST gap
     ("cycles.0.start", "2027-10-31T02:30", "happens twice"),  # repeated hour
     ("cycles.0.start", "2027-01-04", "needs a time of day"),
@@ -104,10 +104,10 @@ BAD = [
     ("settings.production", {"days": ["mon", "funday"]}, "unknown weekday 'funday'"),
     ("settings.production", {"open": "17:00"}, "must be after open"),
     ("settings.production", {"closed": ["2027-02-10..2027-02-01"]}, "ends before it starts"),
-    ("settings.production", {"closed": ["2027-02-30"]}, "not a date"),
+    ("settings.production", {"closed": ["2027-02-30"]}, "no such date: '2027-02-30'"),
     ("settings.grid_minutes", 7, "must divide 1440"),
     ("settings.stability_h", -1, "settings.stability_h"),
-    ("settings.colour", "blue", "settings.colour: Extra inputs are not permitted"),
+    ("settings.colour", "blue", "settings.colour: unknown field"),
     ("patient.weight_kg", 0, "patient.weight_kg"),
     ("patient.home", {"lat": 43.6}, "a point needs both lat and lon"),
     ("drug", "aspirin", "unknown drug 'aspirin'"),
@@ -169,7 +169,7 @@ def test_more_than_five_cycles():
 
 def test_missing_file_and_bad_yaml(tmp_path):
     """Unreadable or broken files are one line too."""
-    with pytest.raises(InputError, match="cannot read"):
+    with pytest.raises(InputError, match="nope.yaml: file not found"):
         load_request(tmp_path / "nope.yaml")
     f = tmp_path / "bad.yaml"
     f.write_text("patient: {id: [\n")

@@ -26,7 +26,7 @@ def _replace(path: Path, old: str, new: str) -> None:
 
 
 def _unknown_insee(d: Path) -> None:
-    _replace(d / "zones.csv", "had-ouest,99004", "had-ouest,99999")
+    _replace(d / "zones.csv", "had-ouest,09904", "had-ouest,99999")
 
 
 def _bow_tie(d: Path) -> None:
@@ -44,16 +44,16 @@ def _slash_date(d: Path) -> None:
 
 
 def _unknown_had_in_zones(d: Path) -> None:
-    _replace(d / "zones.csv", "had-est,99006", "had-nord,99006")
+    _replace(d / "zones.csv", "had-est,09906", "had-nord,09906")
 
 
 def _lost_leading_zero(d: Path) -> None:
-    _replace(d / "zones.csv", "had-est,99006", "had-est,9906")
+    _replace(d / "zones.csv", "had-est,09906", "had-est,9906")
 
 
 def _duplicate_commune(d: Path) -> None:
     doc = json.loads((d / "communes.geojson").read_text(encoding="utf-8"))
-    doc["features"][1]["properties"]["insee"] = "99001"
+    doc["features"][1]["properties"]["insee"] = "09901"
     (d / "communes.geojson").write_text(json.dumps(doc), encoding="utf-8")
 
 
@@ -62,7 +62,7 @@ def _yaml_syntax(d: Path) -> None:
 
 
 def _site_unknown_commune(d: Path) -> None:
-    _replace(d / "hads.yaml", "insee: '99003'", "insee: '99010'")
+    _replace(d / "hads.yaml", "insee: '09903'", "insee: '09910'")
 
 
 def _bad_status(d: Path) -> None:
@@ -77,24 +77,25 @@ CASES = [
     # (what is broken, how, the file named, words the message must hold)
     pytest.param(_unknown_insee, r"zones\.csv:3", "unknown INSEE code 99999", id="unknown-insee"),
     pytest.param(
-        _bow_tie, r"communes\.geojson", "99003 (Combe): invalid geometry: Self-intersection",
+        _bow_tie, r"communes\.geojson", "09903 (Combe): invalid geometry: Self-intersection",
         id="bow-tie-geometry",
     ),
     pytest.param(_duplicate_had, r"hads\.yaml:\d+", "duplicate HAD id 'had-est'",
                  id="duplicate-had"),
     pytest.param(
-        _slash_date, r"hads\.yaml:\d+", "valid_from: date must be YYYY-MM-DD, got '01/02/2017'",
+        _slash_date, r"hads\.yaml:\d+", "valid_from: must be a date YYYY-MM-DD, got '01/02/2017'",
         id="date-dd/mm/yyyy",
     ),
     pytest.param(_unknown_had_in_zones, r"zones\.csv:8", "unknown HAD id 'had-nord'",
                  id="zone-of-unknown-had"),
     pytest.param(_lost_leading_zero, r"zones\.csv:8", "leading zero lost", id="insee-lost-zero"),
-    pytest.param(_duplicate_commune, r"communes\.geojson", "duplicate INSEE code 99001",
+    pytest.param(_duplicate_commune, r"communes\.geojson", "duplicate INSEE code 09901",
                  id="duplicate-commune"),
-    pytest.param(_yaml_syntax, r"hads\.yaml:\d+", "YAML syntax error", id="yaml-syntax"),
-    pytest.param(_site_unknown_commune, r"tiny", "site 'Combe' has unknown INSEE code 99010",
+    pytest.param(_yaml_syntax, r"hads\.yaml:\d+", "not valid YAML", id="yaml-syntax"),
+    pytest.param(_site_unknown_commune, r"tiny", "site 'Combe' has unknown INSEE code 09910",
                  id="site-in-unknown-commune"),
-    pytest.param(_bad_status, r"hads\.yaml:\d+", "hads[2] (had-est): legal_status: Input should be",
+    pytest.param(_bad_status, r"hads\.yaml:\d+",
+                 "hads[2].legal_status: must be one of public_hospital",
                  id="unknown-legal-status"),
     pytest.param(_closed_day_format, r"centre\.yaml:\d+", "YYYY-MM-DD", id="closure-date-format"),
 ]  # fmt: skip
@@ -116,11 +117,11 @@ def test_bad_territory_raises_one_clear_line(tiny_copy, breaks, where, words):
     ("rows", "words"),
     [
         (
-            "had_id,insee\nhad-ouest,99001\nhad-ouest,99999\n",
+            "had_id,insee\nhad-ouest,09901\nhad-ouest,99999\n",
             "zones.csv:3: unknown INSEE code 99999",
         ),
-        ("had;insee\nhad-ouest;99001\n", "zones.csv:1: missing column 'had_id'"),  # bad header
-        ("had_id,insee\n,99001\n", "zones.csv:2: empty had_id"),
+        ("had;insee\nhad-ouest;09901\n", "zones.csv:1: missing column 'had_id'"),  # bad header
+        ("had_id,insee\n,09901\n", "zones.csv:2: empty had_id"),
         ("had_id,insee\n", "no zone rows"),  # header only
     ],
 )
@@ -129,7 +130,7 @@ def test_zones_csv_rows(tmp_path, rows, words):
     path = tmp_path / "zones.csv"
     path.write_text(rows, encoding="utf-8")
     with pytest.raises(TerritoryError, match=re.escape(words)):
-        read_zones_csv(path, communes={"99001", "99002"}, had_ids={"had-ouest"})
+        read_zones_csv(path, communes={"09901", "09902"}, had_ids={"had-ouest"})
 
 
 def test_hads_csv_bad_rows(tmp_path, tiny):
@@ -138,10 +139,10 @@ def test_hads_csv_bad_rows(tmp_path, tiny):
         "id,name,legal_status,departments,supply,main_town,main_insee,"
         "chemo_basis,chemo_valid_from\n"
     )
-    row = "had-x,HAD X,public_hospital,99,own_pui,Aval,99001,attached,{}\n"
+    row = "had-x,HAD X,public_hospital,09,own_pui,Aval,09901,attached,{}\n"
     path = tmp_path / "hads.csv"
     path.write_text(head + row.format("01/02/2017"), encoding="utf-8")
-    with pytest.raises(TerritoryError, match=r"hads\.csv:2: chemo_valid_from: date must be"):
+    with pytest.raises(TerritoryError, match=r"hads\.csv:2: chemo_valid_from: must be a date"):
         read_hads_csv(path, tiny.communes_gdf)
     path.write_text(head + row.format("2017-02-01") + row.format(""), encoding="utf-8")
     with pytest.raises(TerritoryError, match=r"hads\.csv:3: duplicate HAD id 'had-x'"):
@@ -153,7 +154,7 @@ def test_hads_override_without_zones_for_them(tmp_path, tiny):
     path = tmp_path / "hads.csv"
     path.write_text(
         "id,name,legal_status,departments,supply,main_town,main_insee\n"
-        "had-ouest,HAD Ouest,public_hospital,99,own_pui,Aval,99001\n",
+        "had-ouest,HAD Ouest,public_hospital,09,own_pui,Aval,09901\n",
         encoding="utf-8",
     )
     with pytest.raises(TerritoryError, match="zone of HAD 'had-centre' has no HAD"):
@@ -176,7 +177,7 @@ def _cli(*args: str) -> subprocess.CompletedProcess:
             "bad.csv:2: unknown INSEE code 99999",
         ),
         # a date written the French way
-        (lambda d: None, ("--date", "01/06/2018"), "--date: date must be YYYY-MM-DD"),
+        (lambda d: None, ("--date", "01/06/2018"), "--date: must be a date YYYY-MM-DD"),
     ],
     ids=["unknown-insee-in-zones-csv", "date-dd/mm/yyyy"],
 )

@@ -49,9 +49,9 @@ def ars_polygons(tmp_path):
 @pytest.mark.parametrize(
     ("min_share", "ouest"),
     [
-        (0.5, {"99001", "99004", "99002", "99005"}),  # 60 % of Bois and Étang inside: in
-        (0.7, {"99001", "99004"}),  # 60 % < 70 %: out
-        (1.0, {"99001", "99004"}),  # whole communes only
+        (0.5, {"09901", "09904", "09902", "09905"}),  # 60 % of Bois and Étang inside: in
+        (0.7, {"09901", "09904"}),  # 60 % < 70 %: out
+        (1.0, {"09901", "09904"}),  # whole communes only
     ],
 )
 def test_zones_from_polygons_by_area_share(tiny, ars_polygons, min_share, ouest):
@@ -59,7 +59,7 @@ def test_zones_from_polygons_by_area_share(tiny, ars_polygons, min_share, ouest)
     zones = {z.had_id: z.communes for z in zones_from_polygons(ars_polygons, tiny.communes_gdf,
                                                                  min_share=min_share)}
     assert zones["had-ouest"] == ouest
-    assert zones["had-est"] == {"99003", "99006"}
+    assert zones["had-est"] == {"09903", "09906"}
 
 
 def test_zones_from_geopackage_in_lambert93(tiny, tmp_path):
@@ -73,7 +73,7 @@ def test_zones_from_geopackage_in_lambert93(tiny, tmp_path):
     path = tmp_path / "zones.gpkg"
     gdf.to_file(path, engine="pyogrio")
     (zone,) = zones_from_polygons(path, tiny.communes_gdf)
-    assert zone.had_id == "had-est" and zone.communes == {"99003", "99006"}
+    assert zone.had_id == "had-est" and zone.communes == {"09903", "09906"}
 
 
 def test_zone_polygon_errors(tiny, tmp_path):
@@ -84,7 +84,7 @@ def test_zone_polygon_errors(tiny, tmp_path):
     with pytest.raises(TerritoryError, match=where):
         zones_from_polygons(bow, tiny.communes_gdf)
     (zone,) = zones_from_polygons(bow, tiny.communes_gdf, min_share=0.2, repair=True)
-    assert zone.communes == {"99003", "99006"}  # the repaired bow tie holds half of each
+    assert zone.communes == {"09903", "09906"}  # the repaired bow tie holds half of each
     far = _polygons(tmp_path / "far.geojson", [("had-est", _box(5.0, 45.0, 5.1, 45.1))])
     with pytest.raises(TerritoryError, match="covers no commune"):
         zones_from_polygons(far, tiny.communes_gdf)
@@ -105,10 +105,10 @@ def test_hads_from_csv(tiny, tmp_path):
     path.write_text(
         "id,name,legal_status,departments,supply,main_town,main_insee,annexes,"
         "chemo_basis,chemo_holder,chemo_valid_from,chemo_valid_until,patients_treated\n"
-        "had-ouest,HAD Ouest,public_hospital,99,own_pui,Aval,99001,Bois:99002,"
+        "had-ouest,HAD Ouest,public_hospital,09,own_pui,Aval,09901,Bois:09902,"
         "attached,CH Ouest,2016-01-01,,3\n"
-        "had-centre,HAD Centre,private_non_profit,99,community_pharmacy,Étang,99005,,,,,,0\n"
-        "had-est,HAD Est,private_for_profit,99,community_pharmacy,Combe,99003,,,,,,0\n",
+        "had-centre,HAD Centre,private_non_profit,09,community_pharmacy,Étang,09905,,,,,,0\n"
+        "had-est,HAD Est,private_for_profit,09,community_pharmacy,Combe,09903,,,,,,0\n",
         encoding="utf-8",
     )
     hads = read_hads_csv(path, tiny.communes_gdf)

@@ -27,17 +27,17 @@ def test_tiny_adjacency_is_the_grid(tiny):
     edges = {frozenset(e) for e in g.edges}
     assert edges == {
         frozenset(p)
-        for p in [("99001", "99002"), ("99002", "99003"), ("99004", "99005"),
-                  ("99005", "99006"), ("99001", "99004"), ("99002", "99005"),
-                  ("99003", "99006")]
+        for p in [("09901", "09902"), ("09902", "09903"), ("09904", "09905"),
+                  ("09905", "09906"), ("09901", "09904"), ("09902", "09905"),
+                  ("09903", "09906")]
     }  # fmt: skip
-    assert g.edges["99001", "99002"]["km"] == pytest.approx(8.1, abs=0.1)  # 0.1 deg at 43.15 N
+    assert g.edges["09901", "09902"]["km"] == pytest.approx(8.1, abs=0.1)  # 0.1 deg at 43.15 N
 
 
 def test_tiny_contiguity_and_borders(tiny):
     """Zones are contiguous; Est borders Ouest via Bois-Aval; a shared commune is no border."""
     g = commune_adjacency(tiny.communes_gdf)
-    assert not is_contiguous(g, {"99001", "99006"})
+    assert not is_contiguous(g, {"09901", "09906"})
     assert all(is_contiguous(g, z.communes) for z in tiny.territory.zones)
     ouest, centre, est = (tiny.zone_communes(h) for h in ("had-ouest", "had-centre", "had-est"))
     assert share_border(g, est, ouest)

@@ -1,20 +1,23 @@
 """The ``hadplanner`` command line: thin wiring over the library.
 
 Each area registers its commands from its own module (``territory``,
-``coverage``, ``plan``, ``run``). Errors of the package become one line on
-stderr and an exit status (1 for bad input, 2 for a request that cannot be
-planned safely); never a traceback.
+``coverage``, ``plan``, ``run``); every command is wrapped by
+:func:`hadplanner.cli.boundary.guarded`, and :func:`main` runs the whole
+invocation inside :func:`hadplanner.cli.boundary.run_cli`: errors become one
+line on stderr and an exit status (:class:`hadplanner.errors.ExitCode`),
+never a traceback.
 """
 
 from __future__ import annotations
 
 import sys
+from typing import Annotated
 
 import typer
-from pydantic import ValidationError
 
+from hadplanner import __version__
 from hadplanner.cli import coverage, plan, run, territory
-from hadplanner.errors import HadPlannerError
+from hadplanner.cli.boundary import run_cli
 
 app = typer.Typer(
     name="hadplanner",
@@ -25,12 +28,23 @@ app = typer.Typer(
 )
 
 
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"hadplanner {__version__}")
+        raise typer.Exit()
+
 
 @app.callback()
-def _root() -> None:
+def _root(
+    version: Annotated[bool, typer.Option(
+        "--version", callback=_version, is_eager=True,
+        help="Print hadplanner's version and exit.")] = False,
+) -> None:
     """HAD planning for 28-day continuous chemotherapy infusions (blinatumomab).
 
     Outputs are in French by default; most commands take --lang en.
+    Exit status: 0 done, 1 bad input, 2 no safe plan, 64 usage error,
+    70 internal error, 73 outputs not writable, 130 interrupted.
     """
 
 
@@ -38,23 +52,6 @@ for _module in (territory, coverage, plan, run):
     _module.register(app)
 
 
-def format_validation_error(exc: ValidationError, where: str = "") -> str:
-    """One line per field path, joined: 'file: cycles.0.start: Input should be...'."""
-    parts = []
-    for err in exc.errors():
-        loc = ".".join(str(p) for p in err["loc"]) or "input"
-        parts.append(f"{loc}: {err['msg']}")
-    prefix = f"{where}: " if where else ""
-    return prefix + "; ".join(parts)
-
-
 def main() -> None:
-    """Console entry point."""
-    try:
-        app()
-    except HadPlannerError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        sys.exit(exc.exit_code)
-    except ValidationError as exc:
-        typer.echo(f"error: {format_validation_error(exc)}", err=True)
-        sys.exit(1)
+    """Console entry point: the exit status of :func:`run_cli`."""
+    sys.exit(run_cli(app))

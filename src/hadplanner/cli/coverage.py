@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Callable
-from functools import wraps
+import math
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
-from hadplanner.errors import HadPlannerError, InputError
+from hadplanner.cli.boundary import guarded
+from hadplanner.errors import InputError
 
 TerritoryOpt = Annotated[str, typer.Option("--territory", "-t", help="Territory name or folder.")]
 DateOpt = Annotated[
@@ -97,6 +97,10 @@ _WORDS = {
 }
 
 
+MAX_LIMIT_MIN = 240
+"""Longest --limit accepted: four hours one way is beyond any daily HAD visit."""
+
+
 def _words(lang: str) -> dict[str, str]:
     from hadplanner.export._labels import check_lang
 
@@ -114,8 +118,10 @@ def _settings(limit: float, rule: str) -> Any:
 
     if rule not in {r.value for r in Rule}:
         raise InputError(f"--rule must be 'bordering' or 'within_limit', got {rule!r}")
-    if limit <= 0:
-        raise InputError(f"--limit must be > 0 minutes, got {limit}")
+    if not math.isfinite(limit) or not 1 <= limit <= MAX_LIMIT_MIN:
+        raise InputError(
+            f"--limit must be between 1 and {MAX_LIMIT_MIN} minutes (a daily visit's one-way "
+            f"drive), got {limit:g}")
     return CoverageSettings(limit_min=limit, rule=Rule(rule))
 
 
@@ -155,20 +161,6 @@ def _echo_json(data: Any) -> None:
 
 def _fmt(n: int) -> str:
     return f"{int(n):,}".replace(",", " ")
-
-
-def _one_line_errors(func: Callable[..., None]) -> Callable[..., None]:
-    """Package errors become one line on stderr and the error's exit status."""
-
-    @wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> None:
-        try:
-            func(*args, **kwargs)
-        except HadPlannerError as exc:
-            typer.echo(f"error: {exc}", err=True)
-            raise typer.Exit(code=exc.exit_code) from None
-
-    return wrapper
 
 
 def summary_text(cov: Any, lang: str = "fr", by: str = "department") -> str:
@@ -218,7 +210,7 @@ def register(app: typer.Typer) -> None:
     """Add the coverage commands to ``app``."""
 
     @app.command("coverage")
-    @_one_line_errors
+    @guarded
     def coverage_command(
         territory: TerritoryOpt = "occitanie",
         date: DateOpt = None,
@@ -250,13 +242,18 @@ def register(app: typer.Typer) -> None:
             raise InputError(f"--by must be 'department' or 'zone', got {by!r}")
         day, settings = _day(date), _settings(limit, rule)
         loaded = _load(territory)
+        from hadplanner.io.writing import Outputs
         from hadplanner.territory.coverage import TerritoryIndex
 
-        index = TerritoryIndex.from_loaded(loaded, _travel(loaded, travel_table))
-        cov = compute_coverage(index, day, settings)
-        written = []
-        if out is not None:
-            written = write_coverage_outputs(index, day, out, lang, settings, coverage=cov)
+        with Outputs(inputs=[travel_table] if travel_table else []) as outputs:
+            staged = outputs.folder(out, "--out") if out is not None else None
+            index = TerritoryIndex.from_loaded(loaded, _travel(loaded, travel_table))
+            cov = compute_coverage(index, day, settings)
+            written = []
+            if staged is not None:
+                files = write_coverage_outputs(index, day, staged, lang, settings, coverage=cov)
+                written = [outputs.final_of(p) for p in files]
+            outputs.commit()
         if as_json:
             _echo_json(cov.records())
             return
@@ -268,7 +265,7 @@ def register(app: typer.Typer) -> None:
                 typer.echo(f"  {p}")
 
     @app.command("derogations")
-    @_one_line_errors
+    @guarded
     def derogations_command(
         commune: Annotated[
             str | None, typer.Option("--commune", "-c", help="INSEE code, e.g. 81065.")
@@ -332,7 +329,7 @@ def register(app: typer.Typer) -> None:
             )
 
     @app.command("whatif")
-    @_one_line_errors
+    @guarded
     def whatif_command(
         scenario: Annotated[
             str,
@@ -384,7 +381,7 @@ def register(app: typer.Typer) -> None:
             )
 
     @app.command("authorise-best")
-    @_one_line_errors
+    @guarded
     def authorise_best_command(
         k: Annotated[int, typer.Option("--k", "-k", help="Number of HADs to choose.")] = 3,
         k_max: Annotated[
@@ -404,10 +401,19 @@ def register(app: typer.Typer) -> None:
         from hadplanner.territory.coverage import compute_coverage
 
         w = _words(lang)
-        if k < 0:
-            raise InputError(f"--k must be >= 0, got {k}")
         day, settings = _day(date), _settings(limit, rule)
         cov = compute_coverage(_index(territory, travel_table), day, settings)
+        candidates = int((~cov.authorised & cov.index.membership.any(axis=0)).sum())
+        if candidates == 0:
+            raise InputError(f"every HAD with a zone is authorised on {day}: nothing to choose")
+        if not 1 <= k <= candidates:
+            raise InputError(
+                f"--k must be between 1 and {candidates} (the HADs with a zone not authorised "
+                f"on {day}), got {k}")
+        if k_max is not None and not k <= k_max <= candidates:
+            raise InputError(
+                f"--k-max must be between --k ({k}) and {candidates} (the HADs not authorised "
+                f"on {day}), got {k_max}")
         res = best_authorisations(cov, k, k_max)
         if as_json:
             _echo_json(res.as_dict())

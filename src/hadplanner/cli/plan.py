@@ -15,7 +15,7 @@ from typing import Annotated
 
 import typer
 
-from hadplanner.errors import HadPlannerError
+from hadplanner.cli.boundary import guarded
 from hadplanner.models.plan import Plan
 from hadplanner.models.request import Request
 from hadplanner.pathway.transport import Transport, resolve_transport, with_transport
@@ -29,7 +29,18 @@ def plan_file(path: Path, territory: str = "occitanie") -> tuple[Request, Plan, 
     request = load_request(path)
     transport = resolve_transport(request, territory)
     request = with_transport(request, transport)
-    return request, plan_request(request), transport
+    plan = plan_request(request)
+    warnings = plan_warnings(request)
+    if warnings:
+        plan = plan.model_copy(update={"warnings": tuple(warnings)})
+    return request, plan, transport
+
+
+def plan_warnings(request: Request) -> list[str]:
+    """What the plan was asked to do differently from the drug's label (said every time)."""
+    from hadplanner.models.request import label_deviations
+
+    return label_deviations(request)
 
 
 def _closed_days(request: Request) -> list[dt.date]:
@@ -59,7 +70,16 @@ def render_table(request: Request, plan: Plan, transport: Transport, lang: str =
     from hadplanner.export.plan_table import plan_table
 
     notes = [_transport_line(transport, lang)] if request.change_mode == "had_nurse" else []
+    label = "Attention" if lang == "fr" else "Warning"
+    notes += [f"{label} : {w}" if lang == "fr" else f"{label}: {w}" for w in plan.warnings]
     return plan_table(plan, lang, notes)
+
+
+def plan_file_stem(plan: Plan) -> str:
+    """``<patient>-plan``: the stem of a plan's files, safe as a file name."""
+    from hadplanner.io.writing import safe_name
+
+    return f"{safe_name(plan.patient_id)}-plan"
 
 
 def write_plan_files(
@@ -72,50 +92,46 @@ def write_plan_files(
     timeline: Path | None = None,
     lang: str = "fr",
 ) -> list[Path]:
-    """Write a checked plan's files; returns the paths written.
+    """Write a checked plan's files into staged paths; returns the paths written.
 
     ``out`` gets ``<patient>-plan.txt``, ``.json``, ``.ics`` and ``.png``;
-    ``ics`` and ``timeline`` are single files. Call it only after planning
-    and checking succeeded: an infeasible request must leave nothing behind.
-
-    Raises
-    ------
-    HadPlannerError
-        A file cannot be written (one line naming it).
+    ``ics`` and ``timeline`` are single files. The caller gives staged paths
+    (:class:`hadplanner.io.writing.Outputs`) and commits them: an infeasible
+    request, or a failure of any file, leaves nothing behind.
     """
     from hadplanner.export.ics import plan_to_ics
     from hadplanner.export.timeline import plan_timeline
 
     targets: list[tuple[Path, str]] = []
     if out is not None:
-        stem = out / f"{plan.patient_id}-plan"
+        stem = out / plan_file_stem(plan)
         targets += [(stem.with_suffix(".txt"), "txt"), (stem.with_suffix(".json"), "json"),
                     (stem.with_suffix(".ics"), "ics"), (stem.with_suffix(".png"), "png")]
     if ics is not None:
         targets.append((ics, "ics"))
     if timeline is not None:
         targets.append((timeline, "png"))
-    try:
-        for path, kind in targets:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            if kind == "txt":
-                path.write_text(render_table(request, plan, transport, lang), encoding="utf-8")
-            elif kind == "json":
-                path.write_text(plan.model_dump_json(indent=2) + "\n", encoding="utf-8")
-            elif kind == "ics":
-                path.write_bytes(plan_to_ics(plan, lang, stability_h=request.settings.stability_h))
-            else:
-                plan_timeline(plan, path, lang, closed=_closed_days(request))
-    except OSError as exc:
-        raise HadPlannerError(f"{exc.filename}: cannot write ({exc.strerror})") from None
+    for path, kind in targets:
+        if kind == "txt":
+            path.write_text(render_table(request, plan, transport, lang), encoding="utf-8")
+        elif kind == "json":
+            path.write_text(plan.model_dump_json(indent=2) + "\n", encoding="utf-8")
+        elif kind == "ics":
+            path.write_bytes(plan_to_ics(plan, lang, stability_h=request.settings.stability_h))
+        else:
+            plan_timeline(plan, path, lang, closed=_closed_days(request))
     return [path for path, _ in targets]
 
 
 def plan_examples(out: Path, lang: str = "fr", territory: str = "occitanie") -> list[Plan]:
-    """Plan every shipped example request and write its files under ``out`` (for ``run``)."""
+    """Plan every shipped example request and write its files under ``out`` (for ``run``).
+
+    ``out`` is a staged folder: the caller commits it.
+    """
     from hadplanner.paths import examples_dir
 
     plans = []
+    out.mkdir(parents=True, exist_ok=True)
     for path in sorted(examples_dir().glob("*.yaml")):
         request, plan, transport = plan_file(path, territory)
         write_plan_files(request, plan, transport, out=out, lang=lang)
@@ -127,6 +143,7 @@ def register(app: typer.Typer) -> None:
     """Add the ``plan`` command to `app`."""
 
     @app.command("plan")
+    @guarded
     def plan_command(
         request_file: Annotated[Path, typer.Argument(
             metavar="REQUEST", help="Request file (YAML or JSON), see examples/.")],
@@ -151,12 +168,21 @@ def register(app: typer.Typer) -> None:
         constraint and the instant); nothing is written then.
         """
         from hadplanner.export import _labels
+        from hadplanner.io.writing import Outputs
 
         _labels.check_lang(lang)
-        # Everything that can fail for the request happens before any write.
-        request, plan, transport = plan_file(request_file, territory)
-        text = (plan.model_dump_json(indent=2) + "\n" if json_out
-                else render_table(request, plan, transport, lang))
-        write_plan_files(request, plan, transport, out=out, ics=ics, timeline=timeline,
-                         lang=lang)
+        with Outputs(inputs=[request_file]) as outputs:
+            # Destinations are checked first, then everything that can fail for the
+            # request happens before any file is visible.
+            staged_out = outputs.folder(out, "--out") if out is not None else None
+            staged_ics = outputs.path(ics, "--ics") if ics is not None else None
+            staged_png = outputs.path(timeline, "--timeline") if timeline is not None else None
+            request, plan, transport = plan_file(request_file, territory)
+            text = (plan.model_dump_json(indent=2) + "\n" if json_out
+                    else render_table(request, plan, transport, lang))
+            write_plan_files(request, plan, transport, out=staged_out, ics=staged_ics,
+                             timeline=staged_png, lang=lang)
+            outputs.commit()
+        for warning in plan.warnings:
+            typer.echo(f"warning: {warning}", err=True)
         typer.echo(text, nl=False)

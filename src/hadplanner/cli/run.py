@@ -22,6 +22,8 @@ from typing import Annotated
 
 import typer
 
+from hadplanner.cli.boundary import guarded
+
 # The embedded territory's HADs and authorisations are those the thesis reports
 # for 2018: the default date of the main job is inside that period.
 REFERENCE_DATE = dt.date(2018, 6, 1)
@@ -42,6 +44,7 @@ def register(app: typer.Typer) -> None:
     """Add the `run` command to `app`."""
 
     @app.command("run")
+    @guarded
     def run_command(
         out: Annotated[Path, typer.Option(help="Folder for every output.")] = Path("out"),
         territory: Annotated[str, typer.Option(help="Territory name or folder.")] = "occitanie",
@@ -59,6 +62,7 @@ def register(app: typer.Typer) -> None:
             production_sheet_text,
             write_production_xlsx,
         )
+        from hadplanner.io.writing import Outputs
         from hadplanner.pharmacy.production import production_sheet
         from hadplanner.territory.importing import parse_day
         from hadplanner.territory.loading import load_territory
@@ -67,31 +71,41 @@ def register(app: typer.Typer) -> None:
         check_lang(lang)
         day = parse_day(date, "--date")
         total = 4
+        final = out
+        with Outputs() as outputs:
+            # Everything is written into a staged copy of --out, moved into place at the end:
+            # a failure or an interruption leaves no partial tree.
+            out = outputs.folder(final, "--out")
 
-        t0 = _step(1, total, "territoire" if lang == "fr" else "territory")
-        loaded = load_territory(territory)
-        paths = write_territory_report(out / "territoire", territory, day, lang)
-        _done(t0, paths, out)
+            t0 = _step(1, total, "territoire" if lang == "fr" else "territory")
+            loaded = load_territory(territory)
+            paths = write_territory_report(out / "territoire", territory, day, lang)
+            _done(t0, paths, out)
 
-        t0 = _step(2, total, f"couverture au {day}" if lang == "fr" else f"coverage on {day}")
-        paths = write_coverage_outputs(loaded, day, out / "couverture", lang)
-        _done(t0, paths, out)
+            t0 = _step(2, total, f"couverture au {day}" if lang == "fr" else f"coverage on {day}")
+            paths = write_coverage_outputs(loaded, day, out / "couverture", lang)
+            _done(t0, paths, out)
 
-        t0 = _step(3, total, "plans des patients exemples" if lang == "fr" else "example plans")
-        plans = plan_examples(out / "plans", lang, territory)
-        _done(t0, sorted((out / "plans").iterdir()), out)
+            t0 = _step(3, total, "plans des patients exemples" if lang == "fr"
+                       else "example plans")
+            (out / "plans").mkdir(parents=True, exist_ok=True)
+            plans = plan_examples(out / "plans", lang, territory)
+            _done(t0, sorted((out / "plans").iterdir()), out)
 
-        t0 = _step(4, total, "fiche de production PUI" if lang == "fr" else "PUI production sheet")
-        sheet = production_sheet(plans)
-        pharma = out / "pharmacie"
-        pharma.mkdir(parents=True, exist_ok=True)
-        stem = "fiche_production" if lang == "fr" else "production_sheet"
-        txt = pharma / f"{stem}.txt"
-        txt.write_text(production_sheet_text(sheet, lang), encoding="utf-8")
-        csv_path = pharma / f"{stem}.csv"
-        csv_path.write_text(production_sheet_csv(sheet, lang), encoding="utf-8")
-        xlsx = write_production_xlsx(sheet, pharma / f"{stem}.xlsx", lang)
-        _done(t0, [txt, csv_path, xlsx], out)
+            t0 = _step(4, total, "fiche de production PUI" if lang == "fr"
+                       else "PUI production sheet")
+            sheet = production_sheet(plans)
+            pharma = out / "pharmacie"
+            pharma.mkdir(parents=True, exist_ok=True)
+            stem = "fiche_production" if lang == "fr" else "production_sheet"
+            txt = pharma / f"{stem}.txt"
+            txt.write_text(production_sheet_text(sheet, lang), encoding="utf-8")
+            csv_path = pharma / f"{stem}.csv"
+            csv_path.write_text(production_sheet_csv(sheet, lang), encoding="utf-8")
+            xlsx = write_production_xlsx(sheet, pharma / f"{stem}.xlsx", lang)
+            _done(t0, [txt, csv_path, xlsx], out)
+            outputs.commit()
+        out = final
 
         bags = sum(p.totals.bags for p in plans)
         if lang == "fr":

@@ -14,6 +14,8 @@ from typing import Annotated
 
 import typer
 
+from hadplanner.cli.boundary import guarded
+
 NameArg = Annotated[
     str, typer.Argument(help="Territory name (under territories/) or folder.")
 ]
@@ -75,6 +77,7 @@ territory_app = typer.Typer(
 
 
 @territory_app.command("show")
+@guarded
 def show(
     name: NameArg = "occitanie",
     date: DateOpt = None,
@@ -98,6 +101,7 @@ def show(
 
 
 @territory_app.command("map")
+@guarded
 def map_(
     name: NameArg = "occitanie",
     out: Annotated[Path, typer.Option("--out", "-o", help="Output folder.")] = Path("out"),
@@ -110,11 +114,15 @@ def map_(
 ) -> None:
     """Write out/territoire_<name>.html: zones (one layer per HAD), sites, legend."""
     from hadplanner.export.territory_map import write_territory_map
+    from hadplanner.io.writing import Outputs
 
     lang = _lang(lang)
     day = _day(date)
-    loaded = _load(name, zones, hads, min_share, repair_zones)
-    path = write_territory_map(loaded, out, day=day, lang=lang)
+    with Outputs(inputs=[p for p in (zones, hads) if p is not None]) as outputs:
+        staged = outputs.folder(out, "--out")
+        loaded = _load(name, zones, hads, min_share, repair_zones)
+        path = outputs.final_of(write_territory_map(loaded, staged, day=day, lang=lang))
+        outputs.commit()
     typer.echo(str(path))
 
 

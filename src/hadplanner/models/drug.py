@@ -12,11 +12,10 @@ import functools
 import math
 from pathlib import Path
 
-import yaml
-from pydantic import Field, ValidationError, model_validator
+from pydantic import Field, model_validator
 
 from hadplanner.errors import InputError
-from hadplanner.models.base import Model
+from hadplanner.models.base import Model, Real, Text, Whole
 from hadplanner.paths import data_dir
 
 
@@ -28,20 +27,20 @@ class DoseStep(Model):
     28 ug/day").
     """
 
-    from_day: int = Field(ge=1)
-    ug_per_day: float = Field(gt=0)
-    ug_per_m2_per_day: float = Field(gt=0)
+    from_day: Whole = Field(ge=1, le=56)
+    ug_per_day: Real = Field(gt=0)
+    ug_per_m2_per_day: Real = Field(gt=0)
 
 
 class Regimen(Model):
     """One dosing scheme: dose steps and the inpatient days at the cycle's start."""
 
-    description: str = ""
-    source: str
+    description: Text = ""
+    source: Text
     steps: tuple[DoseStep, ...] = Field(min_length=1)
-    inpatient_days: int = Field(ge=0)
+    inpatient_days: Whole = Field(ge=0, le=56)
     """Inpatient days of a cycle: the period ``[T0, T0 + n x 24 h]``."""
-    inpatient_days_cycle1: int | None = Field(default=None, ge=0)
+    inpatient_days_cycle1: Whole | None = Field(default=None, ge=0, le=56)
     """Inpatient days of cycle 1 when they differ from the later cycles' (MRD)."""
 
     @model_validator(mode="after")
@@ -63,23 +62,23 @@ class Regimen(Model):
 class Drug(Model):
     """A continuous-infusion drug: bag rules, vial, price, cycle, regimens."""
 
-    name: str
-    brand: str = ""
-    stability_h: float = Field(gt=0)
-    stability_max_temp_c: float
-    overfill_h: float = Field(ge=0)
-    overfill_max_bag_h: float = Field(ge=0)
-    max_bag_h: float = Field(gt=0)
-    bag_durations_h: tuple[float, ...]
-    vial_ug: float = Field(gt=0)
-    vial_eur: float = Field(ge=0)
-    reconstituted_vial_h: float = Field(gt=0)
-    reconstituted_vial_temp_c: str
-    per_m2_below_kg: float = Field(gt=0)
-    cycle_days: int = Field(ge=1)
-    off_days: int = Field(ge=0)
-    max_cycles: int = Field(ge=1)
-    sources: dict[str, str]
+    name: Text
+    brand: Text = ""
+    stability_h: Real = Field(gt=0)
+    stability_max_temp_c: Real
+    overfill_h: Real = Field(ge=0)
+    overfill_max_bag_h: Real = Field(ge=0)
+    max_bag_h: Real = Field(gt=0)
+    bag_durations_h: tuple[Real, ...]
+    vial_ug: Real = Field(gt=0)
+    vial_eur: Real = Field(ge=0)
+    reconstituted_vial_h: Real = Field(gt=0)
+    reconstituted_vial_temp_c: Text
+    per_m2_below_kg: Real = Field(gt=0)
+    cycle_days: Whole = Field(ge=1)
+    off_days: Whole = Field(ge=0)
+    max_cycles: Whole = Field(ge=1)
+    sources: dict[str, Text]
     regimens: dict[str, Regimen] = Field(min_length=1)
 
     @model_validator(mode="after")
@@ -114,24 +113,14 @@ def catalogue_path() -> Path:
 
 @functools.lru_cache(maxsize=8)
 def _load_catalogue(path: str) -> dict[str, Drug]:
-    p = Path(path)
-    try:
-        raw = yaml.safe_load(p.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise InputError(f"{p}: cannot read the drug catalogue ({exc.strerror})") from None
-    except yaml.YAMLError as exc:
-        raise InputError(f"{p}: not valid YAML ({exc})") from None
-    if not isinstance(raw, dict):
-        raise InputError(f"{p}: expected a mapping of drug names")
-    drugs: dict[str, Drug] = {}
-    for key, body in raw.items():
-        try:
-            drugs[str(key)] = Drug.model_validate(body)
-        except ValidationError as exc:
-            err = exc.errors()[0]
-            loc = ".".join(str(x) for x in (key, *err["loc"]))
-            raise InputError(f"{p}: {loc}: {err['msg']}") from None
-    return drugs
+    from hadplanner.io.reading import load_document
+    from hadplanner.io.validation import validate
+
+    doc = load_document(path, "drugs")
+    if not isinstance(doc.data, dict):
+        raise InputError(f"{doc.path}: expected a mapping of drug names")
+    return {str(key): validate(Drug, body, doc.where, prefix=(key,))
+            for key, body in doc.data.items()}
 
 
 def load_drug(name: str = "blinatumomab", path: str | Path | None = None) -> Drug:

@@ -95,3 +95,5 @@ class Plan(Model):
     baseline: Baseline
     checked: bool = False
     """True once the independent checker has passed every invariant on this plan."""
+    warnings: tuple[str, ...] = ()
+    """What the request asked differently from the drug's label, repeated in every output."""

@@ -5,6 +5,12 @@ file"). Every number of the model is a setting with the spec's default, so a
 request can describe another hospital (other production hours, a longer road
 to the patient's home, a stricter stability).
 
+Every value is checked before anything is planned (issue 7): numbers are
+numbers (never ``true``, ``"72"``, ``inf``), each has bounds a clinician would
+accept, stated below with their reason, and a setting that would cut a
+regimen's inpatient period or dose step out of the cycle is refused. A
+misread request must never become a plan with another dose.
+
 Times: a cycle start is written ``2027-01-04T10:00`` (local time in
 Europe/Paris) or with an explicit UTC offset. A local time that does not
 exist (the hour skipped on the last Sunday of March) or that happens twice
@@ -15,16 +21,28 @@ must then give the offset.
 from __future__ import annotations
 
 import datetime as dt
-import json
+import math
+import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
 
-import yaml
-from pydantic import BeforeValidator, Field, ValidationError, field_validator, model_validator
+from pydantic import BeforeValidator, Field, field_validator, model_validator
 
 from hadplanner.errors import InputError
-from hadplanner.models.base import Model
+from hadplanner.models.base import (
+    FIRST_YEAR,
+    LAST_YEAR,
+    Clock,
+    Flag,
+    Model,
+    Real,
+    Text,
+    Whole,
+    bounded,
+    parse_day,
+    show,
+)
 
 PARIS = ZoneInfo("Europe/Paris")
 UTC = dt.UTC
@@ -41,56 +59,30 @@ _WEEKDAY_ALIASES = {
 
 
 def _weekday(value: Any) -> str:
-    key = str(value).strip().lower()
-    if key not in _WEEKDAY_ALIASES:
-        raise ValueError(f"unknown weekday {value!r} (use one of {', '.join(WEEKDAYS)})")
-    return _WEEKDAY_ALIASES[key]
+    if not isinstance(value, str) or value.strip().lower() not in _WEEKDAY_ALIASES:
+        raise ValueError(f"unknown weekday {show(value)} (use one of {', '.join(WEEKDAYS)})")
+    return _WEEKDAY_ALIASES[value.strip().lower()]
 
 
 Weekday = Annotated[str, BeforeValidator(_weekday)]
 
 
-def _clock(value: Any) -> Any:
-    # YAML 1.1 reads an unquoted 16:00 as the sexagesimal integer 960: undo it.
-    if isinstance(value, int) and not isinstance(value, bool):
-        if not 0 <= value < 24 * 60:
-            raise ValueError(f"not a time of day: {value}")
-        return dt.time(value // 60, value % 60)
-    if isinstance(value, str):
-        try:
-            return dt.time.fromisoformat(value.strip())
-        except ValueError:
-            raise ValueError(f"not a time of day 'HH:MM': {value!r}") from None
-    return value
-
-
-Clock = Annotated[dt.time, BeforeValidator(_clock)]
-
-
-def _parse_date(text: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(text.strip())
-    except ValueError:
-        raise ValueError(f"not a date 'YYYY-MM-DD': {text.strip()!r}") from None
-
 
 def _closure(value: Any) -> tuple[dt.date, dt.date]:
-    if isinstance(value, dt.datetime):
-        raise ValueError(f"a closure is a date or a date range, not a time: {value}")
-    if isinstance(value, dt.date):
-        return (value, value)
-    if isinstance(value, (list, tuple)) and len(value) == 2:
-        first, last = (v if isinstance(v, dt.date) else _parse_date(str(v)) for v in value)
+    if isinstance(value, str) and ".." in value:
+        a, _, b = value.partition("..")
+        first, last = parse_day(a), parse_day(b)
+    elif isinstance(value, (list, tuple)) and len(value) == 2:
+        first, last = parse_day(value[0]), parse_day(value[1])
     elif isinstance(value, str):
-        if ".." in value:
-            a, _, b = value.partition("..")
-            first, last = _parse_date(a), _parse_date(b)
-        else:
-            first = last = _parse_date(value)
+        first = last = parse_day(value)
     else:
-        raise ValueError(f"a closure is 'YYYY-MM-DD' or 'YYYY-MM-DD..YYYY-MM-DD', got {value!r}")
+        raise ValueError(
+            f"a closure is 'YYYY-MM-DD' or 'YYYY-MM-DD..YYYY-MM-DD', got {show(value)}")
     if last < first:
         raise ValueError(f"closure range ends before it starts: {first}..{last}")
+    if (last - first).days > 366:
+        raise ValueError(f"closure {first}..{last} is longer than a year: a typing error?")
     return (first, last)
 
 
@@ -104,20 +96,26 @@ def local_instant(value: Any) -> dt.datetime:
     Raises
     ------
     ValueError
-        Malformed, or a local time skipped or repeated by a daylight-saving change.
+        Malformed, out of the years hadplanner knows, or a local time skipped or
+        repeated by a daylight-saving change.
     """
     if isinstance(value, str):
-        if len(value.strip()) <= 10:  # fromisoformat would read a bare date as midnight
-            raise ValueError(f"a start needs a time of day, got {value.strip()!r}")
+        text = value.strip()
+        if len(text) <= 10:  # fromisoformat would read a bare date as midnight
+            raise ValueError(f"a start needs a time of day, got {text!r}")
         try:
-            value = dt.datetime.fromisoformat(value.strip())
+            value = dt.datetime.fromisoformat(text)
         except ValueError:
-            raise ValueError(f"not a date-time 'YYYY-MM-DDTHH:MM': {value!r}") from None
+            raise ValueError(
+                f"not a date-time 'YYYY-MM-DDTHH:MM' (or no such day): {text!r}") from None
     if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
         raise ValueError(f"a start needs a time of day, got the date {value}")
     if not isinstance(value, dt.datetime):
-        raise ValueError(f"not a date-time: {value!r}")
-    if value.tzinfo is not None:
+        raise ValueError(f"must be a date-time 'YYYY-MM-DDTHH:MM', got {show(value)}")
+    if not FIRST_YEAR <= value.year <= LAST_YEAR:
+        raise ValueError(
+            f"year {value.year} is outside {FIRST_YEAR}-{LAST_YEAR}: a typing error?")
+    if value.tzinfo is not None:  # an explicit offset (or Z) names one instant
         return value.astimezone(PARIS)
     early = value.replace(tzinfo=PARIS, fold=0)
     late = value.replace(tzinfo=PARIS, fold=1)
@@ -138,18 +136,38 @@ def local_instant(value: Any) -> dt.datetime:
 LocalInstant = Annotated[dt.datetime, BeforeValidator(local_instant)]
 
 
+def _insee_text(value: Any) -> Any:
+    # An unquoted 31555 is a number: exact as text when it has five digits.
+    # A shorter number lost its leading zero (09001 -> 9001): refuse, never pad.
+    if isinstance(value, bool):
+        raise ValueError(f"must be an INSEE commune code, got {show(value)}")
+    if isinstance(value, int):
+        if 10000 <= value <= 99999:
+            return str(value)
+        raise ValueError(
+            f"INSEE code {value} has lost a leading zero or is not a code: write it "
+            "as text in quotes, e.g. \"09122\"")
+    if not isinstance(value, str) or not re.fullmatch(r"\d{5}|2[AB]\d{3}", value.strip()):
+        raise ValueError(f"not an INSEE commune code: {show(value)} (five characters, e.g. "
+                         "\"31555\", \"2A004\")")
+    return value.strip()
+
+
+InseeText = Annotated[str, BeforeValidator(_insee_text)]
+
+# Metropolitan France and Corsica, with a margin: the territories hadplanner serves.
+LAT_FRANCE = (41.0, 51.6)
+LON_FRANCE = (-5.6, 10.0)
+
+
 class Home(Model):
-    """Where the patient lives: an INSEE commune code, or a point."""
+    """Where the patient lives: an INSEE commune code, or a point (WGS84, in France)."""
 
-    commune: str | None = None
-    lat: float | None = Field(default=None, ge=-90, le=90)
-    lon: float | None = Field(default=None, ge=-180, le=180)
-
-    @field_validator("commune", mode="before")
-    @classmethod
-    def _code_as_text(cls, value: Any) -> Any:
-        # An unquoted 31555 in YAML is an int; INSEE codes are text (2A004, 09122).
-        return f"{value:05d}" if isinstance(value, int) and not isinstance(value, bool) else value
+    commune: InseeText | None = None
+    lat: Annotated[Real, bounded(*LAT_FRANCE, "degrees",
+                                 "latitude of metropolitan France and Corsica")] | None = None
+    lon: Annotated[Real, bounded(*LON_FRANCE, "degrees",
+                                 "longitude of metropolitan France and Corsica")] | None = None
 
     @model_validator(mode="after")
     def _one_form(self) -> Home:
@@ -163,16 +181,63 @@ class Home(Model):
         return self
 
 
+_PSEUDONYM = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,39}$")
+
+WEIGHT_KG = (2.5, 250.0)
+"""Blinatumomab is given from the age of 1 month (SmPC): a 1-month-old weighs
+at least about 2.5 kg; 250 kg is beyond any adult the HAD teams have planned.
+Anything outside is a unit or typing error (grams, pounds, a missing digit)."""
+
+HEIGHT_CM = (45.0, 230.0)
+"""A 1-month-old measures at least about 45 cm; 230 cm is beyond the tallest adults."""
+
+BMI = (8.0, 80.0)
+"""Body-mass index of a real patient, infants included (about 11 at the 3rd
+percentile at 1 month): outside, weight and height cannot both be right, and
+the per-m2 dose (body surface from both) would be wrong."""
+
+
 class Patient(Model):
-    id: str = Field(min_length=1)
-    weight_kg: float = Field(gt=0, le=400)
-    height_cm: float = Field(gt=0, le=260)
+    """The patient, under a pseudonym: weight and height set the dose below 45 kg."""
+
+    id: Text = Field(min_length=1)
+    """A pseudonym (``P001``): letters, digits, ``_ . -``, at most 40 characters. It
+    names output files, so it can never hold a path (``../x``) or a name."""
+    weight_kg: Annotated[Real, bounded(*WEIGHT_KG, "kg", "from an infant of 1 month to "
+                                       "the heaviest adult; outside is a unit error")]
+    height_cm: Annotated[Real, bounded(*HEIGHT_CM, "cm", "from an infant of 1 month to "
+                                       "the tallest adult; outside is a unit error")]
     home: Home | None = None
 
     @field_validator("id", mode="before")
     @classmethod
     def _id_as_text(cls, value: Any) -> Any:
-        return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
+        if isinstance(value, int) and not isinstance(value, bool):
+            return str(value)
+        return value
+
+    @field_validator("id")
+    @classmethod
+    def _pseudonym(cls, value: str) -> str:
+        if not _PSEUDONYM.match(value):
+            raise ValueError(
+                f"{value!r} is not a pseudonym: use 1-40 letters, digits, '_', '.' or '-', "
+                "starting with a letter or digit (no spaces, no slashes, no names)")
+        return value
+
+    @model_validator(mode="after")
+    def _plausible(self) -> Patient:
+        bmi = self.weight_kg / (self.height_cm / 100) ** 2
+        if not BMI[0] <= bmi <= BMI[1]:
+            raise ValueError(
+                f"weight {self.weight_kg:g} kg and height {self.height_cm:g} cm give a body-mass "
+                f"index of {bmi:.1f}, outside {BMI[0]:g}-{BMI[1]:g}: one of them is wrong")
+        return self
+
+    @property
+    def bsa_m2(self) -> float:
+        """Body surface area (Mosteller), m2."""
+        return math.sqrt(self.height_cm * self.weight_kg / 3600.0)
 
 
 class WindowSettings(Model):
@@ -183,11 +248,19 @@ class WindowSettings(Model):
     ``closed_on_holidays``; ``closed`` lists exceptional closures.
     """
 
-    days: tuple[Weekday, ...]
+    days: tuple[Weekday, ...] = Field(min_length=1, max_length=7)
     open: Clock
     close: Clock
-    closed_on_holidays: bool
-    closed: tuple[Closure, ...] = ()
+    closed_on_holidays: Flag
+    closed: tuple[Closure, ...] = Field(default=(), max_length=400)
+
+    @field_validator("days")
+    @classmethod
+    def _distinct(cls, days: tuple[str, ...]) -> tuple[str, ...]:
+        twice = sorted({d for d in days if days.count(d) > 1})
+        if twice:
+            raise ValueError(f"weekday {twice[0]} is listed twice")
+        return days
 
     @model_validator(mode="after")
     def _open_before_close(self) -> WindowSettings:
@@ -208,7 +281,7 @@ _WINDOW_DEFAULTS: dict[str, dict[str, Any]] = {
 }
 
 
-def _window_with_defaults(name: str):
+def _window_with_defaults(name: str) -> BeforeValidator:
     def merge(value: Any) -> Any:
         # A request that only lists closures keeps the service's usual hours.
         if value is None:
@@ -224,65 +297,97 @@ def _default_window(name: str) -> WindowSettings:
     return WindowSettings.model_validate(_WINDOW_DEFAULTS[name])
 
 
-class Settings(Model):
-    """Every number of the model, with the spec's defaults (thesis / SmPC)."""
+LONGEST_STABILITY_H = 168.0
+"""The longest in-use stability of any label of the drug family: 7 days for the
+US label's bag with preservative; a longer stability is a typing error."""
 
-    stability_h: float = Field(default=96.0, gt=0)
-    max_bag_h: float = Field(default=96.0, gt=0)
-    min_bag_h: float = Field(default=0.0, ge=0)
-    overfill_h: float = Field(default=4.0, ge=0)
-    overfill_max_bag_h: float = Field(default=72.0, ge=0)
-    vial_ug: float = Field(default=38.5, gt=0)
-    vial_eur: float = Field(default=2628.0, ge=0)
-    transport_h: float | None = Field(default=None, ge=0)
+
+class Settings(Model):
+    """Every number of the model, with the spec's defaults (thesis / SmPC) and bounds.
+
+    A bound says what a hospital could really set; outside it the value is a
+    typing or unit error and is refused with the bound and its reason.
+    """
+
+    stability_h: Annotated[Real, bounded(1, LONGEST_STABILITY_H, "h",
+                                         "in-use stability of a prepared bag: at most the "
+                                         "7-day bag of the labels")] = 96.0
+    max_bag_h: Annotated[Real, bounded(1, LONGEST_STABILITY_H, "h",
+                                       "a bag lasts at most the longest stability")] = 96.0
+    """Longest bag; stability (from preparation) bounds it further in the planner."""
+    min_bag_h: Annotated[Real, bounded(0, LONGEST_STABILITY_H, "h",
+                                       "0 allows any bag length")] = 0.0
+    overfill_h: Annotated[Real, bounded(0, 24, "h",
+                                        "extra infusion time in a bag (thesis: 4 h)")] = 4.0
+    overfill_max_bag_h: Annotated[Real, bounded(0, LONGEST_STABILITY_H, "h",
+                                                "bags up to this long carry overfill")] = 72.0
+    vial_ug: Annotated[Real, bounded(1, 100_000, "ug",
+                                     "drug in one vial (blinatumomab: 38.5 ug); below 1 ug or "
+                                     "above 100 mg is a unit error (mg or ng)")] = 38.5
+    vial_eur: Annotated[Real, bounded(0, 1_000_000, "EUR", "price of one vial")] = 2628.0
+    transport_h: Annotated[Real, bounded(0, 12, "h",
+                                         "road time PUI -> home: no road in metropolitan "
+                                         "France takes longer")] | None = None
     """PUI -> home road time for HAD changes; None: from the territory, else the default."""
-    default_transport_h: float = Field(default=2.0, ge=0)
+    default_transport_h: Annotated[Real, bounded(0, 12, "h",
+                                                 "road time PUI -> home")] = 2.0
     """Road time used when neither ``transport_h`` nor a located home gives one."""
-    transport_hospital_h: float = Field(default=0.5, ge=0)
+    transport_hospital_h: Annotated[Real, bounded(0, 4, "h",
+                                                  "PUI -> ward or day hospital of the same "
+                                                  "centre")] = 0.5
     production: Annotated[WindowSettings, _window_with_defaults("production")] = Field(
         default_factory=lambda: _default_window("production"))
     day_hospital: Annotated[WindowSettings, _window_with_defaults("day_hospital")] = Field(
         default_factory=lambda: _default_window("day_hospital"))
     had_nurse: Annotated[WindowSettings, _window_with_defaults("had_nurse")] = Field(
         default_factory=lambda: _default_window("had_nurse"))
-    grid_minutes: int = Field(default=15, ge=1, le=60)
+    grid_minutes: Annotated[Whole, bounded(1, 60, "min",
+                                           "change instants on a grid of 1 to 60 minutes; "
+                                           "the spec asks for 30 min or finer")] = 15
     """Change instants lie on this grid from T0 (the spec: 30 min or finer)."""
-    edge_margin_minutes: int = Field(default=30, ge=0)
+    edge_margin_minutes: Annotated[Whole, bounded(0, 240, "min",
+                                                  "margin from a production window's "
+                                                  "edge")] = 30
     """A preparation within this margin of a production window's opening or closing
     is "at the edge" (last objective)."""
-    cycle_days: int = Field(default=28, ge=1)
-    off_days: int = Field(default=14, ge=0)
-    max_cycles: int = Field(default=5, ge=1)
+    cycle_days: Annotated[Whole, bounded(1, 56, "days",
+                                         "a cycle of continuous infusion (label: 28 days)")] = 28
+    off_days: Annotated[Whole, bounded(0, 365, "days",
+                                       "treatment-free days between cycles (label: 14)")] = 14
+    max_cycles: Annotated[Whole, bounded(1, 10, "cycles",
+                                         "cycles in one request (label: at most 5)")] = 5
 
     @field_validator("grid_minutes")
     @classmethod
     def _grid_divides_a_day(cls, value: int) -> int:
         # Dose changes and discharge fall on whole days from T0: they must be grid points.
         if 1440 % value:
-            raise ValueError(f"grid_minutes must divide 1440 (a day), got {value}")
+            raise ValueError(f"must divide 1440 (a day), got {value}: use 5, 10, 15 or 30")
         return value
 
     @model_validator(mode="after")
     def _bag_bounds(self) -> Settings:
         if self.min_bag_h > self.max_bag_h:
-            raise ValueError(f"min_bag_h {self.min_bag_h} exceeds max_bag_h {self.max_bag_h}")
+            raise ValueError(f"min_bag_h {self.min_bag_h:g} exceeds max_bag_h {self.max_bag_h:g}")
         return self
 
 
 class CycleRequest(Model):
-    number: int = Field(ge=1)
+    """One cycle to plan: its number, T0 and the regimen's name in the drug catalogue."""
+
+    number: Annotated[Whole, bounded(1, 10, "", "cycle number (label: at most 5 cycles)")]
     start: LocalInstant
     """T0: the first bag is hung by the ward at this instant (aware, Europe/Paris)."""
-    regimen: str
+    regimen: Text = Field(min_length=1, max_length=80)
 
 
 class Request(Model):
     """A patient's treatment to plan: one or more cycles of one drug."""
 
     patient: Patient
-    drug: str = "blinatumomab"
+    drug: Text = Field(default="blinatumomab", min_length=1, max_length=80)
     change_mode: Literal["had_nurse", "day_hospital"] = "had_nurse"
-    cycles: tuple[CycleRequest, ...] = Field(min_length=1)
+    cycles: tuple[CycleRequest, ...] = Field(min_length=1, max_length=10)
     settings: Settings = Field(default_factory=Settings)
 
     @field_validator("settings", mode="before")
@@ -294,24 +399,44 @@ class Request(Model):
     def _cycles_consistent(self) -> Request:
         s = self.settings
         if len(self.cycles) > s.max_cycles:
-            raise ValueError(f"{len(self.cycles)} cycles requested, at most {s.max_cycles}")
+            raise ValueError(f"{len(self.cycles)} cycles requested, at most {s.max_cycles} "
+                             "(settings.max_cycles)")
         from hadplanner.models.drug import load_drug  # the catalogue is data, read once
 
         try:
             drug = load_drug(self.drug)
         except InputError as exc:
             raise ValueError(str(exc)) from None
-        for c in self.cycles:
+        seen: dict[int, int] = {}
+        for i, c in enumerate(self.cycles):
+            if c.number in seen:
+                raise ValueError(
+                    f"cycle number {c.number} appears twice (cycles[{seen[c.number]}] and "
+                    f"cycles[{i}]): each cycle has its own number")
+            seen[c.number] = i
             if c.regimen not in drug.regimens:
                 known = ", ".join(sorted(drug.regimens))
                 raise ValueError(
                     f"cycle {c.number}: unknown regimen {c.regimen!r} (known: {known})")
             if c.number > s.max_cycles:
-                raise ValueError(f"cycle {c.number}: at most {s.max_cycles} cycles")
+                raise ValueError(f"cycle {c.number}: at most {s.max_cycles} cycles "
+                                 "(settings.max_cycles)")
+            regimen = drug.regimens[c.regimen]
+            inpatient = regimen.inpatient_days_for(c.number)
+            if inpatient > s.cycle_days:
+                raise ValueError(
+                    f"settings.cycle_days {s.cycle_days} would cut cycle {c.number}'s "
+                    f"{inpatient} inpatient days ({c.regimen}) out of the cycle: refused")
+            last_step = max(step.from_day for step in regimen.steps)
+            if last_step > s.cycle_days:
+                raise ValueError(
+                    f"settings.cycle_days {s.cycle_days} would cut cycle {c.number}'s dose step "
+                    f"of day {last_step} ({c.regimen}) out of the cycle: refused")
         gap = dt.timedelta(hours=24 * (s.cycle_days + s.off_days))
         for a, b in zip(self.cycles, self.cycles[1:], strict=False):
             if b.number <= a.number:
-                raise ValueError(f"cycle {b.number} is listed after cycle {a.number}")
+                raise ValueError(
+                    f"cycle {b.number} is listed after cycle {a.number}: list cycles in order")
             # The days off are calendar days: a cycle started at the same wall-clock
             # time 42 days later is accepted even when a DST change made cycle 1
             # end an hour later on the wall clock (672 real hours); the earlier of
@@ -335,45 +460,52 @@ class Request(Model):
         return self.settings.transport_h is not None
 
 
-def _format_error(source: str, exc: ValidationError) -> str:
-    err = exc.errors()[0]
-    loc = ".".join(str(x) for x in err["loc"] if not str(x).startswith("function-"))
-    msg = err["msg"]
-    for prefix in ("Value error, ", "Assertion failed, "):
-        if msg.startswith(prefix):
-            msg = msg[len(prefix):]
-    return f"{source}: {loc}: {msg}" if loc else f"{source}: {msg}"
+def label_deviations(request: Request) -> list[str]:
+    """Settings looser than the drug's label: planned as asked, but said in every output.
+
+    A hospital may have validated a longer stability or another vial; the tool
+    obeys its settings, and repeats the difference so that nobody misses it.
+    """
+    from hadplanner.models.drug import load_drug
+
+    drug = load_drug(request.drug)
+    s = request.settings
+    out = []
+    for name, asked, label, unit in (
+        ("stability_h", s.stability_h, drug.stability_h, "h"),
+        ("max_bag_h", s.max_bag_h, drug.max_bag_h, "h"),
+        ("overfill_h", s.overfill_h, drug.overfill_h, "h"),
+        ("vial_ug", s.vial_ug, drug.vial_ug, "ug"),
+        ("cycle_days", s.cycle_days, drug.cycle_days, "days"),
+    ):
+        if abs(asked - label) > 1e-9 and (name not in ("stability_h", "max_bag_h")
+                                           or asked > label):
+            out.append(f"settings.{name} {asked:g} {unit} differs from {drug.name}'s "
+                       f"{label:g} {unit} (data/drugs.yaml): planned as the request asks")
+    return out
 
 
 def parse_request(data: Any, source: str = "request") -> Request:
     """A :class:`Request` from already-parsed data; errors become one :class:`InputError` line."""
-    try:
-        return Request.model_validate(data)
-    except ValidationError as exc:
-        raise InputError(_format_error(source, exc)) from None
+    from hadplanner.io.validation import validate
+
+    if not isinstance(data, dict):
+        raise InputError(f"{source}: expected a mapping with patient, cycles, settings")
+    return validate(Request, data, source)
 
 
 def load_request(path: str | Path) -> Request:
-    """Read a request file (``.yaml``/``.yml`` or ``.json``).
+    """Read a request file (``.yaml``/``.yml`` or ``.json``) through the strict reader.
 
     Raises
     ------
     InputError
-        One line ``file: field.path: message`` for the first problem found.
+        One line ``file:line: field.path: message`` for the first problem found.
     """
-    p = Path(path)
-    try:
-        text = p.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise InputError(f"{p}: cannot read ({exc.strerror})") from None
-    try:
-        data = json.loads(text) if p.suffix.lower() == ".json" else yaml.safe_load(text)
-    except json.JSONDecodeError as exc:
-        raise InputError(f"{p}: line {exc.lineno}: not valid JSON ({exc.msg})") from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}: " if mark is not None else ""
-        raise InputError(f"{p}: {where}not valid YAML") from None
-    if not isinstance(data, dict):
-        raise InputError(f"{p}: expected a mapping with patient, cycles, settings")
-    return parse_request(data, str(p))
+    from hadplanner.io.reading import load_document
+    from hadplanner.io.validation import validate
+
+    doc = load_document(path, "request")
+    if not isinstance(doc.data, dict):
+        raise InputError(f"{doc.path}: expected a mapping with patient, cycles, settings")
+    return validate(Request, doc.data, doc.where)

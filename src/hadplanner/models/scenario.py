@@ -31,12 +31,11 @@ Kinds of change:
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated, Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
-from hadplanner.models.base import Model
+from hadplanner.models.base import Day, Model, Text
 from hadplanner.models.territory import AuthorisationBasis, InseeCode
 
 
@@ -44,66 +43,84 @@ class Takeover(Model):
     """An HAD taken over by another (thesis: Croix Rouge by Clinique Pasteur)."""
 
     kind: Literal["takeover"]
-    had: str
-    by: str
+    had: Text
+    by: Text
     mode: Literal["absorb", "attach"] = "absorb"
-    since: dt.date | None = None
+    since: Day | None = None
     """For ``attach``: first day of the gained authorisation (None: at once)."""
+
+    @model_validator(mode="after")
+    def _two_hads(self) -> Takeover:
+        if self.had == self.by:
+            raise ValueError(f"HAD {self.had!r} cannot take itself over (had and by are equal)")
+        return self
 
 
 class Associate(Model):
     """An HAD becomes "établissement associé" of an authorised hospital (R6123-90-1 CSP)."""
 
     kind: Literal["associate"]
-    had: str
-    holder: str = Field(min_length=1)
+    had: Text
+    holder: Text = Field(min_length=1)
     """The authorised hospital, e.g. "CH de Montauban"."""
-    partner: str | None = None
+    partner: Text | None = None
     """HAD id of that hospital's own HAD, when it has one (checked to exist)."""
-    since: dt.date | None = None
+    since: Day | None = None
+
+    @model_validator(mode="after")
+    def _partner_is_another(self) -> Associate:
+        if self.partner is not None and self.partner == self.had:
+            raise ValueError(f"HAD {self.had!r} cannot be its own partner")
+        return self
 
 
 class Authorise(Model):
     """An HAD gains an authorisation."""
 
     kind: Literal["authorise"]
-    had: str
+    had: Text
     basis: AuthorisationBasis = AuthorisationBasis.associated
-    holder: str = Field(min_length=1)
-    since: dt.date | None = None
-    until: dt.date | None = None
+    holder: Text = Field(min_length=1)
+    since: Day | None = None
+    until: Day | None = None
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Authorise:
+        if self.since and self.until and self.until < self.since:
+            raise ValueError(f"until {self.until} is before since {self.since}")
+        return self
 
 
 class Revoke(Model):
     """Every authorisation of an HAD ends the day before ``since`` (None: all removed)."""
 
     kind: Literal["revoke"]
-    had: str
-    since: dt.date | None = None
+    had: Text
+    since: Day | None = None
 
 
 class ZoneAdd(Model):
     """Communes added to an HAD's zone."""
 
     kind: Literal["zone_add"]
-    had: str
-    communes: tuple[InseeCode, ...] = Field(min_length=1)
+    had: Text
+    communes: tuple[InseeCode, ...] = Field(min_length=1, max_length=40_000)
 
 
 class ZoneRemove(Model):
     """Communes removed from an HAD's zone."""
 
     kind: Literal["zone_remove"]
-    had: str
-    communes: tuple[InseeCode, ...] = Field(min_length=1)
+    had: Text
+    communes: tuple[InseeCode, ...] = Field(min_length=1, max_length=40_000)
 
 
 class NewZone(Model):
     """An HAD's zone replaced (or created) with exactly these communes."""
 
     kind: Literal["new_zone"]
-    had: str
-    communes: tuple[InseeCode, ...] = Field(min_length=1)
+    had: Text
+    communes: tuple[InseeCode, ...] = Field(min_length=1, max_length=40_000)
 
 
 Change = Annotated[
@@ -115,7 +132,7 @@ Change = Annotated[
 class Scenario(Model):
     """A named list of changes to a territory's HADs and zones."""
 
-    name: str = Field(min_length=1)
-    description: str = ""
-    source: str = ""
-    changes: tuple[Change, ...] = Field(min_length=1)
+    name: Text = Field(min_length=1)
+    description: Text = ""
+    source: Text = ""
+    changes: tuple[Change, ...] = Field(min_length=1, max_length=1000)

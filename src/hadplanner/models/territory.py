@@ -12,9 +12,9 @@ import re
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import AfterValidator, Field, field_validator, model_validator
+from pydantic import BeforeValidator, Field, field_validator, model_validator
 
-from hadplanner.models.base import Model
+from hadplanner.models.base import Clock, Day, Flag, Model, Real, Text, Whole, bounded, show
 
 _INSEE = re.compile(r"^(\d{5}|2[AB]\d{3})$")
 _ISO_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -22,16 +22,29 @@ _WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
 def _check_insee(code: str) -> str:
-    if not _INSEE.match(code):
+    if not isinstance(code, str) or not _INSEE.match(code):
         raise ValueError(f"not an INSEE commune code: {code!r} (five characters, e.g. 31555)")
     return code
 
 
-InseeCode = Annotated[str, AfterValidator(_check_insee)]
+InseeCode = Annotated[str, BeforeValidator(_check_insee)]
 """An INSEE commune code ("code officiel géographique"): 31555, 2A004..."""
 
-Latitude = Annotated[float, Field(ge=-90, le=90)]
-Longitude = Annotated[float, Field(ge=-180, le=180)]
+Latitude = Annotated[Real, bounded(-90, 90, "degrees", "a WGS84 latitude")]
+Longitude = Annotated[Real, bounded(-180, 180, "degrees", "a WGS84 longitude")]
+
+_DEPARTMENT = re.compile(r"^(0[1-9]|1\d|2[1-9]|[3-8]\d|9[0-5]|2A|2B|97[1-6])$")
+
+
+def _check_department(code: object) -> str:
+    if not isinstance(code, str) or not _DEPARTMENT.match(code):
+        raise ValueError(
+            f"not a French department code: {show(code)} (01-95, 2A, 2B, 971-976, as text)")
+    return code
+
+
+DepartmentCode = Annotated[str, BeforeValidator(_check_department)]
+"""A French department code: ``09``, ``31``, ``2A``, ``974`` (99 is no department)."""
 
 
 class Point(Model):
@@ -45,9 +58,10 @@ class Commune(Model):
     """A commune of the territory (its polygon is in the territory's GeoDataFrame)."""
 
     insee: InseeCode
-    name: str = Field(min_length=1)
-    department: str = Field(pattern=r"^(\d{2,3}|2[AB])$")
-    population: int = Field(ge=0)
+    name: Text = Field(min_length=1)
+    department: DepartmentCode
+    population: Annotated[Whole, bounded(0, 3_000_000, "inhabitants",
+                                         "Paris, the largest commune, has 2.1 million")]
     centre: Point
     """A representative point: the town hall when known, else a point inside the polygon."""
 
@@ -74,10 +88,10 @@ class Site(Model):
     """A site of an HAD (main site or "site annexe")."""
 
     kind: SiteKind
-    town: str
+    town: Text = Field(min_length=1)
     insee: InseeCode
     location: Point
-    source: str = ""
+    source: Text = ""
     """Where the site comes from (annex towns are not in the thesis: say so)."""
 
 
@@ -103,13 +117,13 @@ class ChemoAuthorisation(Model):
     """An authorisation to give anticancer treatment at home, valid on [valid_from, valid_until]."""
 
     basis: AuthorisationBasis
-    holder: str = Field(min_length=1)
+    holder: Text = Field(min_length=1)
     """The authorised hospital the HAD is attached or associated to."""
-    valid_from: dt.date | None = None
+    valid_from: Day | None = None
     """None: before any date the territory cares about."""
-    valid_until: dt.date | None = None
+    valid_until: Day | None = None
     """Last day of validity; None: still valid."""
-    source: str = ""
+    source: Text = ""
 
     @model_validator(mode="after")
     def _ordered(self) -> ChemoAuthorisation:
@@ -128,23 +142,24 @@ class ChemoAuthorisation(Model):
 class HAD(Model):
     """An HAD establishment ("établissement d'hospitalisation à domicile")."""
 
-    id: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]*$")
+    id: Text = Field(pattern=r"^[a-z0-9][a-z0-9_-]*$", max_length=60)
     """A short stable identifier, e.g. ``had-montauban``."""
-    name: str = Field(min_length=1)
-    finess: str | None = Field(default=None, pattern=r"^[0-9AB]{9}$")
+    name: Text = Field(min_length=1)
+    finess: Text | None = Field(default=None, pattern=r"^[0-9AB]{9}$")
     legal_status: LegalStatus
-    departments: tuple[str, ...] = Field(min_length=1)
+    departments: tuple[DepartmentCode, ...] = Field(min_length=1)
     sites: tuple[Site, ...] = Field(min_length=1)
     supply: Supply
-    pui: str | None = None
+    pui: Text | None = None
     """Name of the PUI (or the supplying hospital) it works with."""
     authorisations: tuple[ChemoAuthorisation, ...] = ()
-    patients_treated: int = Field(default=0, ge=0)
+    patients_treated: Annotated[Whole, bounded(0, 10_000, "patients",
+                                               "patients on the drug an HAD has taken")] = 0
     """Patients on the drug it has taken (thesis table 27)."""
-    last_patient: dt.date | None = None
+    last_patient: Day | None = None
     """Date of its last patient on the drug, when known (training rule)."""
-    source: str = ""
-    notes: str = ""
+    source: Text = ""
+    notes: Text = ""
     """Free text: announced changes (take-over, association), assumptions."""
 
     @field_validator("sites")
@@ -167,19 +182,19 @@ class HAD(Model):
 class Zone(Model):
     """An intervention zone ("zone d'intervention", R6123-140 CSP): a set of communes."""
 
-    had_id: str
+    had_id: Text
     communes: frozenset[InseeCode] = Field(min_length=1)
-    source: str = ""
+    source: Text = ""
 
 
 class OpeningHours(Model):
     """Weekly opening hours, closed on public holidays or not, plus exceptional closures."""
 
-    days: tuple[str, ...] = ("mon", "tue", "wed", "thu", "fri")
-    open: dt.time
-    close: dt.time
-    closed_on_holidays: bool = True
-    closed: tuple[str, ...] = ()
+    days: tuple[Text, ...] = ("mon", "tue", "wed", "thu", "fri")
+    open: Clock
+    close: Clock
+    closed_on_holidays: Flag = True
+    closed: tuple[Text, ...] = ()
     """Exceptional closures: ``YYYY-MM-DD`` or ``YYYY-MM-DD..YYYY-MM-DD`` (inclusive)."""
 
     @field_validator("days")
@@ -213,13 +228,13 @@ class OpeningHours(Model):
 class PrescribingCentre(Model):
     """The prescribing cancer centre (IUCT-Oncopole): its PUI production and day hospital."""
 
-    id: str
-    name: str
+    id: Text
+    name: Text
     location: Point
     insee: InseeCode
     pui_production: OpeningHours
     day_hospital: OpeningHours
-    source: str = ""
+    source: Text = ""
 
 
 class Territory(Model):

@@ -16,7 +16,6 @@ A home commune code that no table knows is an error, never a guess.
 
 from __future__ import annotations
 
-import csv
 import functools
 import math
 from dataclasses import dataclass
@@ -38,10 +37,13 @@ class Transport:
 
 @functools.lru_cache(maxsize=1)
 def _france_centres() -> dict[str, Point]:
-    path = data_dir() / "communes_france.csv"
-    with path.open(encoding="utf-8") as f:
-        rows = csv.DictReader(line for line in f if not line.startswith("#"))
-        return {r["insee"]: Point(lat=float(r["lat"]), lon=float(r["lon"])) for r in rows}
+    from hadplanner.io.reading import read_table
+
+    table = read_table(data_dir() / "communes_france.csv", "communes-france",
+                       ("insee", "lat", "lon"), optional=None)
+    return {r.get("insee"): Point.model_validate({"lat": table.real(r, "lat"),
+                                                  "lon": table.real(r, "lon")})
+            for r in table.rows}
 
 
 def commune_centre(insee: str, territory: str = "occitanie") -> Point:
@@ -66,6 +68,28 @@ def commune_centre(insee: str, territory: str = "occitanie") -> Point:
     return point
 
 
+def home_point(lat: float, lon: float, territory: str = "occitanie") -> Point:
+    """A home given by coordinates, checked to lie in a commune of the territory.
+
+    A point in the sea, abroad or outside the territory would get a road time
+    from a straight line; the coverage commands refuse the same point, and so
+    does the planner: the home is then given by its commune's INSEE code.
+
+    Raises
+    ------
+    InputError
+        The point lies in no commune of the territory.
+    """
+    from hadplanner.territory.loading import load_territory
+
+    if load_territory(territory).commune_at(lat, lon) is None:
+        raise InputError(
+            f"patient.home: point ({lat:.5f}, {lon:.5f}) lies in no commune of territory "
+            f"{territory!r} (at sea, abroad, or outside it): give the home's INSEE commune "
+            "code instead")
+    return Point(lat=lat, lon=lon)
+
+
 @functools.lru_cache(maxsize=512)
 def _hours_to(home: Point, territory: str) -> float:
     from hadplanner.territory.loading import load_territory
@@ -81,18 +105,21 @@ def _hours_to(home: Point, territory: str) -> float:
 
 
 def resolve_transport(request: Request, territory: str = "occitanie") -> Transport:
-    """The road time of a request: its setting, else the travel model, else the default."""
+    """The road time of a request: its setting, else the travel model, else the default.
+
+    The home is checked whichever applies: an unknown commune code or a point
+    outside the territory's communes is an error even when the road time is set.
+    """
     s = request.settings
+    home = request.patient.home
+    point: Point | None = None
+    if home is not None and home.commune is not None:
+        point = commune_centre(home.commune, territory)
+    elif home is not None and home.lat is not None and home.lon is not None:
+        point = home_point(home.lat, home.lon, territory)
     if s.transport_h is not None:
         return Transport(s.transport_h, "setting")
-    home = request.patient.home
-    if home is None:
-        return Transport(s.default_transport_h, "default")
-    if home.commune is not None:
-        point = commune_centre(home.commune, territory)
-    elif home.lat is not None and home.lon is not None:
-        point = Point(lat=home.lat, lon=home.lon)
-    else:  # the request model refuses a home without a commune or a point
+    if point is None:
         return Transport(s.default_transport_h, "default")
     return Transport(_hours_to(point, territory), "territory")
 

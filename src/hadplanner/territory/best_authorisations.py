@@ -243,6 +243,11 @@ def best_authorisations(
     need = cov.arrays.status != SERVED
     data, cand = CoveringData.from_arrays(idx.membership, idx.population, eligible, need)
     n = len(cand)
+    if not 1 <= k <= max(n, 1) or (k_max is not None and not k <= k_max <= n):
+        from hadplanner.errors import InputError
+
+        raise InputError(f"k must be between 1 and {n} (eligible HADs) and k_max between k "
+                         f"and {n}, got k={k}, k_max={k_max}")
     k_max = max(k, n) if k_max is None else max(k, k_max)
 
     def step(result: CoveringResult, previous: int) -> BestStep:

@@ -328,17 +328,9 @@ class TerritoryIndex:
             raise ValueError("this index has no commune polygons to locate points in")
         if self._tree is None:
             self._tree = shapely.STRtree(self.geometry)
-        pts = shapely.points(np.asarray(lon, dtype=float), np.asarray(lat, dtype=float))
-        pts = np.atleast_1d(pts)
-        # "intersects" so that a point on a shared boundary still finds a commune;
-        # the lowest row (INSEE order) wins, which keeps the answer deterministic.
-        p_idx, g_idx = self._tree.query(pts, predicate="intersects")
-        out = np.full(len(pts), -1, dtype=np.int64)
-        order = np.lexsort((g_idx, p_idx))
-        p_sorted, g_sorted = p_idx[order], g_idx[order]
-        first_p, first = np.unique(p_sorted, return_index=True)
-        out[first_p] = g_sorted[first]
-        return out
+        from hadplanner.territory.loading import locate_points
+
+        return locate_points(self.geometry, self._tree, lat, lon)
 
     def locate(self, lat: float, lon: float) -> str:
         """INSEE code of the commune containing the point.

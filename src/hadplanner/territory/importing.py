@@ -17,22 +17,17 @@ reported as ``file:line: what is wrong``.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import re
 from dataclasses import replace
 from pathlib import Path
 
-from pydantic import ValidationError
-
-from hadplanner.errors import TerritoryError
+from hadplanner.errors import InputError, TerritoryError
+from hadplanner.io.reading import check_file, parse_real, parse_whole, read_table
+from hadplanner.io.validation import validate
 from hadplanner.models.territory import HAD, Zone
 from hadplanner.territory.loading import (
     LoadedTerritory,
-    _first_error,
-    _loc,
     assemble,
-    read_csv_lines,
     read_hads_yaml,
     read_zones_csv,
 )
@@ -42,7 +37,6 @@ METRIC_CRS = "EPSG:2154"
 
 POLYGON_SUFFIXES = (".geojson", ".json", ".gpkg", ".shp", ".fgb")
 
-_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
 def _densify(gdf):
@@ -93,8 +87,10 @@ def zones_from_polygons(
     if not 0 < min_share <= 1:
         raise TerritoryError(f"zone polygons: min_share must be in (0, 1], got {min_share}")
     path = Path(path)
-    if not path.exists():
-        raise TerritoryError(f"{path}: file not found")
+    try:
+        check_file(path, "zone-polygons")
+    except InputError as exc:
+        raise TerritoryError(str(exc)) from None
     try:
         zones = gpd.read_file(path, engine="pyogrio")
     except Exception as exc:  # GDAL raises several unrelated types
@@ -191,33 +187,46 @@ HAD_CSV_OPTIONAL = (
 )
 
 
+_CSV_NAMES: dict[tuple[object, ...], str] = {
+    ("authorisations", 0, "basis"): "chemo_basis",
+    ("authorisations", 0, "holder"): "chemo_holder",
+    ("authorisations", 0, "valid_from"): "chemo_valid_from",
+    ("authorisations", 0, "valid_until"): "chemo_valid_until",
+    ("authorisations", 0): "chemo_valid_until",
+    ("sites", 0, "location", "lat"): "main_lat",
+    ("sites", 0, "location", "lon"): "main_lon",
+    ("sites", 0, "town"): "main_town",
+    ("sites", 0, "insee"): "main_insee",
+    ("sites",): "annexes",
+}
+"""The CSV column behind each field of the HAD model, for messages."""
+
+
 def read_hads_csv(path: str | Path, communes_gdf=None) -> tuple[HAD, ...]:
     """HADs from a CSV, one row per HAD.
 
     Columns: ``id, name, legal_status, departments`` (``;``-separated, e.g.
-    ``31;09``), ``supply`` (``own_pui`` or ``community_pharmacy``),
-    ``main_town, main_insee``; optional ``main_lat, main_lon`` (default: the
-    commune's centre in ``communes_gdf``), ``annexes`` (``Town:INSEE`` pairs
-    separated by ``;``), ``pui, finess``, one chemotherapy authorisation as
-    ``chemo_basis`` (``attached``/``associated``; empty: none),
-    ``chemo_holder, chemo_valid_from, chemo_valid_until`` (``YYYY-MM-DD``),
-    ``patients_treated, last_patient, source, notes``.
+    ``31;09``, quoted in a ``;``-separated file), ``supply`` (``own_pui`` or
+    ``community_pharmacy``), ``main_town, main_insee``; optional ``main_lat,
+    main_lon`` (both or neither; neither: the commune's centre in
+    ``communes_gdf``), ``annexes`` (``Town:INSEE`` pairs separated by ``;``),
+    ``pui, finess``, one chemotherapy authorisation as ``chemo_basis``
+    (``attached``/``associated``; empty: none), ``chemo_holder,
+    chemo_valid_from, chemo_valid_until`` (``YYYY-MM-DD``), ``patients_treated,
+    last_patient, source, notes``.
 
     Raises
     ------
     TerritoryError
         ``file:line: <field>: <what is wrong>`` for the first bad row.
     """
-    path = Path(path)
-    lines, delimiter = read_csv_lines(path, "expected a header naming " + HAD_CSV_COLUMNS[0])
-    reader = csv.DictReader(lines, delimiter=delimiter)
-    header = [h.strip() for h in (reader.fieldnames or [])]
-    missing = [c for c in HAD_CSV_COLUMNS if c not in header]
-    if missing:
-        raise TerritoryError(f"{path}:1: missing column {missing[0]!r}")
-    unknown = [c for c in header if c not in HAD_CSV_COLUMNS + HAD_CSV_OPTIONAL]
-    if unknown:
-        raise TerritoryError(f"{path}:1: unknown column {unknown[0]!r}")
+    try:
+        table = read_table(path, "hads", HAD_CSV_COLUMNS, HAD_CSV_OPTIONAL)
+    except TerritoryError:
+        raise
+    except InputError as exc:
+        raise TerritoryError(str(exc)) from None
+    list_sep = ";"  # inside one field (quoted in a ;-separated file)
     centres = {}
     if communes_gdf is not None:
         centres = {
@@ -228,78 +237,79 @@ def read_hads_csv(path: str | Path, communes_gdf=None) -> tuple[HAD, ...]:
         }
     hads: list[HAD] = []
     first: dict[str, int] = {}
-    for raw in reader:
-        line = reader.line_num
-        row = {k.strip(): (v or "").strip() for k, v in raw.items() if k}
-        for key in ("chemo_valid_from", "chemo_valid_until", "last_patient"):
-            if row.get(key) and not _ISO_DATE.match(row[key]):
-                raise TerritoryError(
-                    f"{path}:{line}: {key}: date must be YYYY-MM-DD, got {row[key]!r}"
-                )
+    for row in table.rows:
+        where = table.where(row)
 
-        def site(kind: str, town: str, insee: str, lat: str = "", lon: str = "", line=line):
+        def site(kind: str, town: str, insee: str, lat: str = "", lon: str = "",
+                 where: str = where) -> dict[str, object]:
             loc: dict[str, object]
-            if lat and lon:
-                loc = {"lat": lat, "lon": lon}
+            if lat or lon:
+                if not (lat and lon):
+                    missing = "main_lon" if lat else "main_lat"
+                    raise TerritoryError(
+                        f"{where}: {missing}: empty while the other coordinate is given "
+                        "(give both, or neither for the commune's centre)")
+                loc = {"lat": parse_real(lat, f"{where}: main_lat",
+                                         decimal_comma=table.delimiter != ","),
+                       "lon": parse_real(lon, f"{where}: main_lon",
+                                         decimal_comma=table.delimiter != ",")}
             elif insee in centres:
                 loc = {"lat": centres[insee][0], "lon": centres[insee][1]}
             else:
                 raise TerritoryError(
-                    f"{path}:{line}: site {town!r}: no coordinates and unknown INSEE code {insee}"
+                    f"{where}: site {town!r}: no coordinates and unknown INSEE code {insee}"
                 )
             return {"kind": kind, "town": town, "insee": insee, "location": loc}
 
-        sites = [
-            site("main", row["main_town"], row["main_insee"], row.get("main_lat", ""),
-                 row.get("main_lon", ""))
-        ]
-        for item in filter(None, (a.strip() for a in row.get("annexes", "").split(";"))):
+        sites = [site("main", row.get("main_town"), row.get("main_insee"),
+                      row.get("main_lat"), row.get("main_lon"))]
+        for item in filter(None, (a.strip() for a in row.get("annexes").split(list_sep))):
             town, sep, insee = item.rpartition(":")
             if not sep:
-                raise TerritoryError(
-                    f"{path}:{line}: annexes: expected 'Town:INSEE', got {item!r}"
-                )
+                raise TerritoryError(f"{where}: annexes: expected 'Town:INSEE', got {item!r}")
             sites.append(site("annex", town.strip(), insee.strip()))
         auths = []
         if row.get("chemo_basis"):
             auths.append(
                 {
-                    "basis": row["chemo_basis"],
+                    "basis": row.get("chemo_basis"),
                     "holder": row.get("chemo_holder") or "not given",
                     "valid_from": row.get("chemo_valid_from") or None,
                     "valid_until": row.get("chemo_valid_until") or None,
-                    "source": row.get("source", ""),
+                    "source": row.get("source"),
                 }
             )
+        elif any(row.get(k) for k in ("chemo_holder", "chemo_valid_from", "chemo_valid_until")):
+            raise TerritoryError(
+                f"{where}: chemo_basis: empty while chemo_holder or a validity date is given "
+                "(attached or associated)")
+        treated = parse_whole(row.get("patients_treated"), f"{where}: patients_treated",
+                              required=False)
         record = {
-            "id": row["id"],
-            "name": row["name"],
+            "id": row.get("id"),
+            "name": row.get("name"),
             "finess": row.get("finess") or None,
-            "legal_status": row["legal_status"],
-            "departments": [d.strip() for d in row["departments"].split(";") if d.strip()],
+            "legal_status": row.get("legal_status"),
+            "departments": [d.strip() for d in row.get("departments").split(list_sep)
+                            if d.strip()],
             "sites": sites,
-            "supply": row["supply"],
+            "supply": row.get("supply"),
             "pui": row.get("pui") or None,
             "authorisations": auths,
-            "patients_treated": row.get("patients_treated") or 0,
+            "patients_treated": treated or 0,
             "last_patient": row.get("last_patient") or None,
-            "source": row.get("source", ""),
-            "notes": row.get("notes", ""),
+            "source": row.get("source"),
+            "notes": row.get("notes"),
         }
-        try:
-            had = HAD.model_validate(record)
-        except ValidationError as exc:
-            loc, msg = _first_error(exc)
-            label = row["id"] or "row"
-            raise TerritoryError(f"{path}:{line}: {label}: {_loc(loc)}: {msg}") from None
+        had = validate(HAD, record, where, error=TerritoryError, names=_CSV_NAMES)
         if had.id in first:
             raise TerritoryError(
-                f"{path}:{line}: duplicate HAD id {had.id!r} (first at line {first[had.id]})"
+                f"{where}: duplicate HAD id {had.id!r} (first at line {first[had.id]})"
             )
-        first[had.id] = line
+        first[had.id] = row.line
         hads.append(had)
     if not hads:
-        raise TerritoryError(f"{path}: no HAD rows after the header")
+        raise TerritoryError(f"{table.path}: no HAD rows after the header")
     return tuple(hads)
 
 
@@ -363,10 +373,9 @@ def with_overrides(
 def parse_day(text: str, what: str = "--date") -> dt.date:
     """A ``YYYY-MM-DD`` date; anything else is an :class:`InputError` naming ``what``."""
     from hadplanner.errors import InputError
+    from hadplanner.models.base import parse_day as day_of
 
-    if not _ISO_DATE.match(text.strip()):
-        raise InputError(f"{what}: date must be YYYY-MM-DD, got {text!r}")
     try:
-        return dt.date.fromisoformat(text.strip())
+        return day_of(text)
     except ValueError as exc:
-        raise InputError(f"{what}: {exc} ({text!r})") from None
+        raise InputError(f"{what}: {exc}") from None

@@ -17,8 +17,6 @@ mutate its GeoDataFrame.
 
 from __future__ import annotations
 
-import csv
-import datetime as dt
 import functools
 import re
 from collections.abc import Collection, Iterable
@@ -26,15 +24,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-from pydantic import Field, ValidationError
+from pydantic import Field, ValidationError, field_validator
 
-from hadplanner.errors import TerritoryError
-from hadplanner.models.base import Model
+from hadplanner.errors import InputError, TerritoryError
+from hadplanner.io.reading import Document, check_file, load_document, read_table
+from hadplanner.io.validation import validate
+from hadplanner.models.base import Model, Text
 from hadplanner.models.territory import (
     HAD,
     Commune,
-    Point,
+    DepartmentCode,
     PrescribingCentre,
     Territory,
     Zone,
@@ -44,32 +43,35 @@ from hadplanner.paths import territory_dir
 COMMUNE_COLUMNS = ("insee", "name", "department", "population", "lat", "lon")
 """Properties every commune feature must carry."""
 
-DATE_FIELDS = frozenset({"valid_from", "valid_until", "last_patient"})
-"""YAML keys holding a date: only ``YYYY-MM-DD`` is accepted."""
-
-_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _INSEE = re.compile(r"^(\d{5}|2[AB]\d{3})$")
 
 
 class TerritoryFiles(Model):
     """File names inside a territory folder."""
 
-    communes: str = "communes.geojson"
-    hads: str = "hads.yaml"
-    zones: str = "zones.csv"
-    centre: str | None = "centre.yaml"
+    communes: Text = "communes.geojson"
+    hads: Text = "hads.yaml"
+    zones: Text = "zones.csv"
+    centre: Text | None = "centre.yaml"
+
+    @field_validator("communes", "hads", "zones", "centre")
+    @classmethod
+    def _inside_the_folder(cls, value: str | None) -> str | None:
+        if value is not None and (Path(value).is_absolute() or ".." in Path(value).parts):
+            raise ValueError(f"{value!r}: a file name inside the territory folder")
+        return value
 
 
 class TerritoryManifest(Model):
     """``territory.yaml``: what the folder holds and where it comes from."""
 
-    name: str = Field(min_length=1)
-    title: str = ""
-    departments: tuple[str, ...] = ()
+    name: Text = Field(min_length=1)
+    title: Text = ""
+    departments: tuple[DepartmentCode, ...] = ()
     files: TerritoryFiles = TerritoryFiles()
-    zones_source: str = ""
+    zones_source: Text = ""
     """How the zones were drawn (official list, or reconstruction)."""
-    sources: tuple[str, ...] = ()
+    sources: tuple[Text, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -100,96 +102,58 @@ class LoadedTerritory:
         zone = self.territory.zone_of(had_id)
         return zone.communes if zone else frozenset()
 
+    def commune_at(self, lat: float, lon: float) -> str | None:
+        """INSEE code of the commune containing the point; None outside every commune."""
+        import numpy as np
 
-# -- error formatting ------------------------------------------------------------------
-
-
-def _loc(parts: Iterable[Any]) -> str:
-    out = ""
-    for p in parts:
-        out += f"[{p}]" if isinstance(p, int) else (f".{p}" if out else str(p))
-    return out or "(top level)"
-
-
-def _yaml_line(node: yaml.Node | None, path: Iterable[Any]) -> int | None:
-    """1-based line of the deepest node of ``path`` found in a composed YAML tree."""
-    line = None if node is None else node.start_mark.line + 1
-    for key in path:
-        if isinstance(node, yaml.MappingNode):
-            nxt = next((v for k, v in node.value if getattr(k, "value", None) == key), None)
-        elif isinstance(node, yaml.SequenceNode) and isinstance(key, int):
-            nxt = node.value[key] if 0 <= key < len(node.value) else None
-        else:
-            nxt = None
-        if nxt is None:
-            break
-        node = nxt
-        line = node.start_mark.line + 1
-    return line
+        geoms = self.communes_gdf.geometry.to_numpy()
+        row = int(locate_points(geoms, _tree_of(self.path, geoms), np.array([lat]),
+                                np.array([lon]))[0])
+        return None if row < 0 else str(self.communes_gdf.index[row])
 
 
-def _where(path: Path, text: str | None, loc: Iterable[Any]) -> str:
-    loc = list(loc)
-    line = None
-    if text is not None:
-        try:
-            line = _yaml_line(yaml.compose(text), loc)
-        except yaml.YAMLError:
-            line = None
-    return f"{path}:{line}" if line else str(path)
+_TREES: dict[Path, Any] = {}
 
 
-def _first_error(exc: ValidationError) -> tuple[tuple[Any, ...], str]:
-    err = exc.errors()[0]
-    msg = err["msg"]
-    if msg.startswith("Value error, "):
-        msg = msg[len("Value error, ") :]
-    more = len(exc.errors()) - 1
-    if more:
-        msg += f" (and {more} more error{'s' if more > 1 else ''})"
-    return tuple(err["loc"]), msg
+def _tree_of(key: Path, geoms: Any) -> Any:
+    import shapely
+
+    if key not in _TREES or len(_TREES[key].geometries) != len(geoms):
+        _TREES[key] = shapely.STRtree(geoms)
+    return _TREES[key]
 
 
-def _read_yaml(path: Path) -> tuple[Any, str]:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise TerritoryError(f"{path}: file not found") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise TerritoryError(f"{path}: cannot read: {exc}") from None
-    try:
-        # The C loader when PyYAML has it: several times faster on hads.yaml.
-        data = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"{path}:{mark.line + 1}" if mark else str(path)
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise TerritoryError(f"{where}: YAML syntax error: {problem}") from None
-    return data, text
+def locate_points(geoms: Any, tree: Any, lat: Any, lon: Any) -> Any:
+    """Row of the commune polygon containing each point, -1 outside every commune.
 
+    The one rule for placing a point (a home given by coordinates) in a
+    commune, for the planner and the coverage alike: "intersects", so that a
+    point on a shared boundary still finds a commune; the lowest row (INSEE
+    order) wins, which keeps the answer deterministic.
+    """
+    import numpy as np
+    import shapely
 
-def _check_dates(data: Any, path: Path, text: str, loc: tuple[Any, ...] = ()) -> None:
-    """Reject dates not written ``YYYY-MM-DD`` (pydantic would take timestamps, datetimes)."""
-    if isinstance(data, dict):
-        for key, value in data.items():
-            here = (*loc, key)
-            if key in DATE_FIELDS and value is not None:
-                ok = (isinstance(value, dt.date) and not isinstance(value, dt.datetime)) or (
-                    isinstance(value, str) and _ISO_DATE.match(value)
-                )
-                if not ok:
-                    raise TerritoryError(
-                        f"{_where(path, text, here)}: {_loc(here)}: date must be YYYY-MM-DD, "
-                        f"got {value!r}"
-                    )
-            else:
-                _check_dates(value, path, text, here)
-    elif isinstance(data, list):
-        for i, value in enumerate(data):
-            _check_dates(value, path, text, (*loc, i))
+    pts = np.atleast_1d(shapely.points(np.asarray(lon, dtype=float), np.asarray(lat, dtype=float)))
+    p_idx, g_idx = tree.query(pts, predicate="intersects")
+    out = np.full(len(pts), -1, dtype=np.int64)
+    order = np.lexsort((g_idx, p_idx))
+    p_sorted, g_sorted = p_idx[order], g_idx[order]
+    first_p, first = np.unique(p_sorted, return_index=True)
+    out[first_p] = g_sorted[first]
+    return out
 
 
 # -- readers ---------------------------------------------------------------------------
+
+
+def _document(path: Path, kind: str) -> Document:
+    try:
+        return load_document(path, kind)
+    except TerritoryError:
+        raise
+    except InputError as exc:
+        raise TerritoryError(str(exc)) from None
 
 
 def read_manifest(folder: Path) -> TerritoryManifest:
@@ -197,14 +161,10 @@ def read_manifest(folder: Path) -> TerritoryManifest:
     path = folder / "territory.yaml"
     if not path.exists():
         return TerritoryManifest(name=folder.name)
-    data, text = _read_yaml(path)
-    if not isinstance(data, dict):
+    doc = _document(path, "territory")
+    if not isinstance(doc.data, dict):
         raise TerritoryError(f"{path}: expected a mapping (name, departments, files...)")
-    try:
-        return TerritoryManifest.model_validate(data)
-    except ValidationError as exc:
-        loc, msg = _first_error(exc)
-        raise TerritoryError(f"{_where(path, text, loc)}: {_loc(loc)}: {msg}") from None
+    return validate(TerritoryManifest, doc.data, doc.where, error=TerritoryError)
 
 
 def read_hads_yaml(path: str | Path) -> tuple[HAD, ...]:
@@ -217,76 +177,44 @@ def read_hads_yaml(path: str | Path) -> tuple[HAD, ...]:
         (had-srd).authorisations[0].valid_from: ...``), a date not written
         ``YYYY-MM-DD``, or two HADs with one id.
     """
-    path = Path(path)
-    data, text = _read_yaml(path)
+    doc = _document(Path(path), "hads")
+    data: Any = doc.data
     root: tuple[Any, ...] = ()
     if isinstance(data, dict) and "hads" in data:
-        unknown = sorted(set(data) - {"hads"})
+        unknown = sorted(str(k) for k in set(data) - {"hads"})
         if unknown:
-            raise TerritoryError(f"{path}: unknown top-level key {unknown[0]!r} (expected 'hads')")
+            raise TerritoryError(
+                f"{doc.path}: unknown top-level key {unknown[0]!r} (expected 'hads')")
         data, root = data["hads"], ("hads",)
     if not isinstance(data, list) or not data:
-        raise TerritoryError(f"{path}: expected a non-empty list of HADs under 'hads:'")
-    _check_dates(data, path, text, root)
+        raise TerritoryError(f"{doc.path}: expected a non-empty list of HADs under 'hads:'")
     hads: list[HAD] = []
     first_index: dict[str, int] = {}
     for i, item in enumerate(data):
-        label = f"{_loc((*root, i))}"
-        if isinstance(item, dict) and isinstance(item.get("id"), str):
-            label += f" ({item['id']})"
-        try:
-            had = HAD.model_validate(item)
-        except ValidationError as exc:
-            loc, msg = _first_error(exc)
-            where = _where(path, text, (*root, i, *loc))
-            field = _loc(loc) if loc else "record"
-            raise TerritoryError(f"{where}: {label}: {field}: {msg}") from None
+        had = validate(HAD, item, doc.where, prefix=(*root, i), error=TerritoryError)
         if had.id in first_index:
-            # Lines are looked up only on error: composing the YAML tree is slow.
-            first = _where(path, text, (*root, first_index[had.id]))
+            first = doc.where((*root, first_index[had.id]))
             raise TerritoryError(
-                f"{_where(path, text, (*root, i))}: {label}: duplicate HAD id {had.id!r} "
-                f"(first at {first})"
+                f"{doc.where((*root, i))}: {_loc((*root, i))} ({had.id}): duplicate HAD id "
+                f"{had.id!r} (first at {first})"
             )
         first_index[had.id] = i
         hads.append(had)
     return tuple(hads)
 
 
+def _loc(parts: Iterable[Any]) -> str:
+    from hadplanner.io.validation import field_path
+
+    return field_path(tuple(parts)) or "(top level)"
+
+
 def read_centre_yaml(path: str | Path) -> PrescribingCentre:
     """The prescribing centre of a YAML file."""
-    path = Path(path)
-    data, text = _read_yaml(path)
-    if not isinstance(data, dict):
-        raise TerritoryError(f"{path}: expected a mapping describing the prescribing centre")
-    _check_dates(data, path, text)
-    try:
-        return PrescribingCentre.model_validate(data)
-    except ValidationError as exc:
-        loc, msg = _first_error(exc)
-        raise TerritoryError(f"{_where(path, text, loc)}: {_loc(loc)}: {msg}") from None
-
-
-def read_csv_lines(path: Path, expected: str) -> tuple[list[str], str]:
-    """The lines of a user's CSV file and its delimiter (``,`` or ``;``).
-
-    Raises
-    ------
-    TerritoryError
-        The file is missing, unreadable or empty (``expected`` says what it should hold).
-    """
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise TerritoryError(f"{path}: file not found") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise TerritoryError(f"{path}: cannot read: {exc}") from None
-    lines = text.splitlines()
-    if not lines:
-        raise TerritoryError(f"{path}: empty file ({expected})")
-    # Spreadsheets in French locales write ';'.
-    delimiter = ";" if lines[0].count(";") > lines[0].count(",") else ","
-    return lines, delimiter
+    doc = _document(Path(path), "centre")
+    if not isinstance(doc.data, dict):
+        raise TerritoryError(f"{doc.path}: expected a mapping describing the prescribing centre")
+    return validate(PrescribingCentre, doc.data, doc.where, error=TerritoryError)
 
 
 def read_zones_csv(
@@ -313,38 +241,36 @@ def read_zones_csv(
     TerritoryError
         ``file:line: unknown INSEE code 99999`` and the like, for the first bad row.
     """
-    path = Path(path)
-    lines, delimiter = read_csv_lines(path, "expected a header 'had_id,insee'")
-    reader = csv.reader(lines, delimiter=delimiter)
-    header = [h.strip().lower() for h in next(reader)]
-    for col in ("had_id", "insee"):
-        if col not in header:
-            raise TerritoryError(
-                f"{path}:1: missing column {col!r} (header: {delimiter.join(header)})"
-            )
-    ih, ic = header.index("had_id"), header.index("insee")
+    try:
+        table = read_table(path, "zones", ("had_id", "insee"), optional=None)
+    except TerritoryError:
+        raise
+    except InputError as exc:
+        raise TerritoryError(str(exc)) from None
     members: dict[str, set[str]] = {}
-    for row in reader:
-        line = reader.line_num
-        if not row or all(not c.strip() for c in row):
-            continue
-        if len(row) <= max(ih, ic):
-            raise TerritoryError(f"{path}:{line}: expected columns had_id and insee, got {row}")
-        had_id, code = row[ih].strip(), row[ic].strip()
+    first_row: dict[tuple[str, str], int] = {}
+    for row in table.rows:
+        where = table.where(row)
+        had_id, code = row.get("had_id"), row.get("insee")
         if not had_id:
-            raise TerritoryError(f"{path}:{line}: empty had_id")
+            raise TerritoryError(f"{where}: empty had_id")
         if not _INSEE.match(code):
             hint = ""
             if code.isdigit() and len(code) == 4:
                 hint = f" (leading zero lost? write 0{code})"
-            raise TerritoryError(f"{path}:{line}: not an INSEE commune code: {code!r}{hint}")
+            raise TerritoryError(f"{where}: not an INSEE commune code: {code!r}{hint}")
         if communes is not None and code not in communes:
-            raise TerritoryError(f"{path}:{line}: unknown INSEE code {code}")
+            raise TerritoryError(f"{where}: unknown INSEE code {code}")
         if had_ids is not None and had_id not in had_ids:
-            raise TerritoryError(f"{path}:{line}: unknown HAD id {had_id!r}")
+            raise TerritoryError(f"{where}: unknown HAD id {had_id!r}")
+        if (had_id, code) in first_row:
+            raise TerritoryError(
+                f"{where}: commune {code} is listed twice for {had_id!r} "
+                f"(first at line {first_row[(had_id, code)]})")
+        first_row[(had_id, code)] = row.line
         members.setdefault(had_id, set()).add(code)
     if not members:
-        raise TerritoryError(f"{path}: no zone rows after the header")
+        raise TerritoryError(f"{table.path}: no zone rows after the header")
     return tuple(
         Zone(had_id=h, communes=frozenset(c), source=source) for h, c in sorted(members.items())
     )
@@ -368,8 +294,10 @@ def read_communes(path: str | Path):
     import shapely
 
     path = Path(path)
-    if not path.exists():
-        raise TerritoryError(f"{path}: file not found")
+    try:
+        check_file(path, "communes")
+    except InputError as exc:
+        raise TerritoryError(str(exc)) from None
     try:
         gdf = gpd.read_file(path, engine="pyogrio")
     except Exception as exc:  # pyogrio/GDAL raise several unrelated types
@@ -413,10 +341,21 @@ def read_communes(path: str | Path):
             f"{path}: commune {gdf['insee'].iloc[i]} ({gdf['name'].iloc[i]}): "
             f"invalid geometry: {reason}{tail}"
         )
+    import numpy as np
+    import pandas as pd
+
     for col in ("population", "lat", "lon"):
-        if gdf[col].isna().any():
-            code = gdf.loc[gdf[col].isna(), "insee"].iloc[0]
-            raise TerritoryError(f"{path}: commune {code}: missing {col}")
+        values = pd.to_numeric(gdf[col], errors="coerce")
+        bad_value = values.isna() | ~np.isfinite(values.to_numpy(dtype=float, na_value=np.nan))
+        if col == "population":
+            bad_value |= (values < 0) | (values != values.round())
+        if bad_value.any():
+            i = int(bad_value.to_numpy().nonzero()[0][0])
+            raise TerritoryError(
+                f"{path}: commune {gdf['insee'].iloc[i]}: {col} must be a "
+                f"{'whole number >= 0' if col == 'population' else 'finite number'}, "
+                f"got {gdf[col].iloc[i]!r}")
+        gdf[col] = values
     gdf["department"] = gdf["department"].astype(str)
     gdf["population"] = gdf["population"].astype("int64")
     return gdf.set_index("insee")
@@ -434,19 +373,11 @@ def communes_of(gdf, path: Path | None = None) -> dict[str, Commune]:
         gdf["lon"],
         strict=True,
     )
+    where = f"{path or 'communes'}: commune"
     for code, name, dept, pop, lat, lon in cols:
-        try:
-            out[code] = Commune(
-                insee=code,
-                name=name,
-                department=dept,
-                population=int(pop),
-                centre=Point(lat=float(lat), lon=float(lon)),
-            )
-        except ValidationError as exc:
-            loc, msg = _first_error(exc)
-            where = path or "communes"
-            raise TerritoryError(f"{where}: commune {code}: {_loc(loc)}: {msg}") from None
+        record = {"insee": code, "name": name, "department": dept, "population": int(pop),
+                  "centre": {"lat": float(lat), "lon": float(lon)}}
+        out[code] = validate(Commune, record, f"{where} {code}", error=TerritoryError)
     return out
 
 
@@ -481,9 +412,9 @@ def assemble(
             source=source,
         )
     except ValidationError as exc:
-        loc, msg = _first_error(exc)
-        field = f"{_loc(loc)}: " if loc else ""
-        raise TerritoryError(f"{where}: {field}{msg}") from None
+        from hadplanner.io.validation import message
+
+        raise TerritoryError(message(Territory, exc, str(where))) from None
 
 
 @functools.lru_cache(maxsize=8)

@@ -17,10 +17,9 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import yaml
 from pydantic import ValidationError
 
-from hadplanner.errors import ScenarioError
+from hadplanner.errors import InputError, ScenarioError
 from hadplanner.models.scenario import (
     Associate,
     Authorise,
@@ -58,23 +57,18 @@ def load_scenario(path: str | Path) -> Scenario:
         Unreadable file, bad YAML, or a field that does not validate (one line,
         naming the file and the field path).
     """
-    path = Path(path)
+    from hadplanner.io.reading import load_document
+    from hadplanner.io.validation import validate
+
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise ScenarioError(f"{path}: cannot read scenario ({exc.strerror})") from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f":{mark.line + 1}" if mark is not None else ""
-        raise ScenarioError(f"{path}{where}: not valid YAML") from None
-    try:
-        return Scenario.model_validate(raw)
-    except ValidationError as exc:
-        parts = []
-        for err in exc.errors():
-            loc = ".".join(str(p) for p in err["loc"]) or "scenario"
-            parts.append(f"{loc}: {err['msg']}")
-        raise ScenarioError(f"{path}: " + "; ".join(parts)) from None
+        doc = load_document(path, "scenario")
+    except ScenarioError:
+        raise
+    except InputError as exc:
+        raise ScenarioError(str(exc)) from None
+    if not isinstance(doc.data, dict):
+        raise ScenarioError(f"{doc.path}: expected a mapping with name and changes")
+    return validate(Scenario, doc.data, doc.where, error=ScenarioError)
 
 
 def _day_before(day: dt.date) -> dt.date:
