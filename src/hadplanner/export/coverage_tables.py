@@ -14,7 +14,9 @@ the HAD zones (one dissolved polygon per HAD) and the HAD sites (points).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -29,6 +31,9 @@ from hadplanner.export._spreadsheet import (
     write_csv,
 )
 from hadplanner.territory.coverage import STATUSES, Coverage
+
+if TYPE_CHECKING:
+    import geopandas as gpd
 
 STATUS_LABELS: dict[str, dict[str, str]] = {
     "fr": {
@@ -111,6 +116,15 @@ _SITE_KINDS = {"fr": {"main": "site principal", "annex": "site annexe"},
 
 _LAYERS = {"fr": ("communes", "zones_had", "sites_had"),
            "en": ("communes", "had_zones", "had_sites")}
+
+_LAYER_ABOUT = {
+    "fr": ("Statut de couverture HAD de chaque commune au {day} (autorisations valides ce jour)",
+           "Zones d'intervention des HAD, un polygone par HAD ; autorisation au {day}",
+           "Sites des HAD (principal et annexes) ; autorisation au {day}"),
+    "en": ("HAD coverage status of every commune on {day} (authorisations valid that day)",
+           "HAD intervention zones, one polygon per HAD; authorisation on {day}",
+           "HAD sites (main and annex); authorisation on {day}"),
+}
 
 _SHEETS = {"fr": ("communes", "départements", "zones HAD"),
            "en": ("communes", "departments", "HAD zones")}
@@ -221,7 +235,7 @@ def _cells(df: pd.DataFrame) -> list[list[Cell]]:
     """Rows of Python values (numpy scalars unwrapped, NaN as empty)."""
     cols = [df[c].tolist() for c in df.columns]
     return [
-        [None if isinstance(v, float) and v != v else v for v in row]
+        [None if isinstance(v, float) and v != v else v for v in row]  # v != v: NaN
         for row in zip(*cols, strict=True)
     ]
 
@@ -234,11 +248,28 @@ def _xlsx_columns(df: pd.DataFrame, lang: str) -> list[Column]:
     out = []
     for c in df.columns:
         kind = _KIND.get(df[c].dtype.kind, "text")
-        fmt = {"population": "#,##0", "best_minutes": "0.0"}.get(
-            c, "#,##0" if c in STATUSES or c == "total" else None
-        )
+        people = c in ("population", "total", *STATUSES)
+        fmt = "0.0" if c == "best_minutes" else "#,##0" if people else None
         out.append(Column(names[c][1], kind, fmt))
     return out
+
+
+def _tables(cov: Coverage, lang: str) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Communes, departments and HAD zones: the tables of the CSV files and the workbook."""
+    return communes_table(cov, lang), departments_table(cov), zones_table(cov)
+
+
+def _save_xlsx(cov: Coverage, tables: Sequence[pd.DataFrame], path: Path, lang: str) -> Path:
+    title = (
+        f"Couverture HAD au {cov.day:%d/%m/%Y} — {cov.index.territory.name}"
+        if lang == "fr"
+        else f"HAD coverage on {cov.day.isoformat()} — {cov.index.territory.name}"
+    )
+    wb = new_workbook()
+    for sheet, df in zip(_SHEETS[lang], tables, strict=True):
+        add_sheet(wb, sheet, _xlsx_columns(df, lang), _cells(df), lang, print_title=title)
+    wb.save(path)
+    return path
 
 
 def write_coverage_xlsx(cov: Coverage, path: str | Path, lang: str = "fr") -> Path:
@@ -248,71 +279,38 @@ def write_coverage_xlsx(cov: Coverage, path: str | Path, lang: str = "fr") -> Pa
     authorisations booleans; see :func:`hadplanner.export._spreadsheet.add_sheet`.
     """
     lang = _lang(lang)
-    title = (
-        f"Couverture HAD au {cov.day:%d/%m/%Y} — {cov.index.territory.name}"
-        if lang == "fr"
-        else f"HAD coverage on {cov.day.isoformat()} — {cov.index.territory.name}"
-    )
-    wb = new_workbook()
-    tables = (communes_table(cov, lang), departments_table(cov), zones_table(cov))
-    for sheet, df in zip(_SHEETS[lang], tables, strict=True):
-        add_sheet(wb, sheet, _xlsx_columns(df, lang), _cells(df), lang, print_title=title)
-    p = Path(path)
-    wb.save(p)
-    return p
+    return _save_xlsx(cov, _tables(cov, lang), Path(path), lang)
 
 
-def _write_gpkg(cov: Coverage, table: pd.DataFrame, path: Path, lang: str) -> None:
+def _write_gpkg(cov: Coverage, communes: gpd.GeoDataFrame, path: Path, lang: str) -> None:
     """Communes, dissolved HAD zones and HAD sites as three layers of one GeoPackage."""
     import geopandas as gpd
     import shapely
 
     geoms = np.asarray(cov.index.geometry, dtype=object)
-    communes, zones, sites = _LAYERS[lang]
-    when = cov.day.isoformat()
-    about = dict(zip(_LAYERS[lang], (
-        f"Statut de couverture HAD de chaque commune au {when} (autorisations valides ce jour)",
-        f"Zones d'intervention des HAD, un polygone par HAD ; autorisation au {when}",
-        f"Sites des HAD (principal et annexes) ; autorisation au {when}",
-    ) if lang == "fr" else (
-        f"HAD coverage status of every commune on {when} (authorisations valid that day)",
-        f"HAD intervention zones, one polygon per HAD; authorisation on {when}",
-        f"HAD sites (main and annex); authorisation on {when}",
-    ), strict=True))
-    layers = [
-        (communes, gpd.GeoDataFrame(_fields(table, lang), geometry=list(geoms), crs=4326)),
-        (
-            zones,
-            gpd.GeoDataFrame(
-                _fields(zones_table(cov), lang),
-                geometry=[
-                    shapely.union_all(geoms[cov.index.membership[:, h]])
-                    for h in range(len(cov.index.had_ids))
-                ],
-                crs=4326,
-            ),
-        ),
-    ]
+    zones = gpd.GeoDataFrame(
+        _fields(zones_table(cov), lang),
+        geometry=[shapely.union_all(geoms[cov.index.membership[:, h]])
+                  for h in range(len(cov.index.had_ids))],
+        crs=4326,
+    )
     site_df = sites_table(cov, lang)
-    layers.append(
-        (
-            sites,
-            gpd.GeoDataFrame(
-                _fields(site_df, lang),
-                geometry=gpd.points_from_xy(site_df["lon"], site_df["lat"]),
-                crs=4326,
-            ),
-        )
+    sites = gpd.GeoDataFrame(
+        _fields(site_df, lang),
+        geometry=gpd.points_from_xy(site_df["lon"], site_df["lat"]),
+        crs=4326,
     )
     path.unlink(missing_ok=True)  # GDAL drivers may refuse or append to an existing file
-    for name, gdf in layers:
+    layers = zip(_LAYERS[lang], (communes, zones, sites), _LAYER_ABOUT[lang], strict=True)
+    for name, gdf, about in layers:
         gdf.to_file(
             path,
             layer=name,
             driver="GPKG",
             engine="pyogrio",
-            promote_to_multi=name != sites,
-            layer_options={"IDENTIFIER": name, "DESCRIPTION": about[name]},
+            promote_to_multi=gdf is not sites,
+            layer_options={"IDENTIFIER": name,
+                           "DESCRIPTION": about.format(day=cov.day.isoformat())},
         )
 
 
@@ -353,26 +351,25 @@ def write_coverage_tables(
     check_dialect(csv_dialect)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    table = communes_table(cov, lang)
+    tables = _tables(cov, lang)
     written = []
-    for name, df in (
-        ("coverage_communes.csv", table),
-        ("coverage_departments.csv", departments_table(cov)),
-        ("coverage_zones.csv", zones_table(cov)),
-    ):
+    names = ("coverage_communes.csv", "coverage_departments.csv", "coverage_zones.csv")
+    for name, df in zip(names, tables, strict=True):
         named = _fields(df, lang)
         written.append(write_csv(out / name, list(named.columns), _cells(named), csv_dialect))
-    written.append(write_coverage_xlsx(cov, out / "coverage.xlsx", lang))
+    written.append(_save_xlsx(cov, tables, out / "coverage.xlsx", lang))
     if gis and cov.index.geometry is not None:
         import geopandas as gpd
 
-        gdf = gpd.GeoDataFrame(_fields(table, lang), geometry=list(cov.index.geometry), crs=4326)
+        communes = gpd.GeoDataFrame(
+            _fields(tables[0], lang), geometry=list(cov.index.geometry), crs=4326
+        )
         p = out / "coverage_communes.geojson"
         p.unlink(missing_ok=True)  # GDAL drivers may refuse or append to an existing file
-        gdf.to_file(p, driver="GeoJSON", engine="pyogrio")
+        communes.to_file(p, driver="GeoJSON", engine="pyogrio")
         written.append(p)
         p = out / "coverage.gpkg"
-        _write_gpkg(cov, table, p, lang)
+        _write_gpkg(cov, communes, p, lang)
         written.append(p)
     return written
 

@@ -195,7 +195,8 @@ def write_production_xlsx(sheet: ProductionSheet, path: Path, lang: str = "fr") 
     add_sheet(
         wb,
         "synthèse" if fr else "summary",
-        [Column("total", "text"), Column("valeur" if fr else "value", "float", "General"),
+        [Column("indicateur" if fr else "item", "text"),
+         Column("valeur" if fr else "value", "float", "General"),
          Column("unité" if fr else "unit", "text")],
         summary,
         lang,
