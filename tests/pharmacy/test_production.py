@@ -67,13 +67,14 @@ def test_capacity_flag(plans):
 def test_exports_in_french_and_english(plans, tmp_path):
     """CSV, text and XLSX carry French headers by default, English on request."""
     sheet = production_sheet(plans)
-    fr = list(csv.reader(io.StringIO(production_sheet_csv(sheet)), delimiter=";"))
+    fr = list(csv.reader(io.StringIO(production_sheet_csv(sheet).removeprefix("\ufeff")),
+                         delimiter=";"))
     assert fr[0][0] == "jour de production"
     assert len(fr) - 1 == sum(len(d.preparations) for d in sheet.days)
-    en = list(csv.reader(io.StringIO(production_sheet_csv(sheet, lang="en"))))
+    en = list(csv.reader(io.StringIO(production_sheet_csv(sheet, lang="en", dialect="plain"))))
     assert en[0][0] == "production day"
     assert "Fiche de production PUI" in production_sheet_text(sheet)
     path = write_production_xlsx(sheet, tmp_path / "fiche.xlsx")
     wb = load_workbook(path)
-    assert wb.sheetnames == ["préparations", "jours"]
+    assert wb.sheetnames == ["préparations", "jours", "synthèse"]
     assert wb["jours"].max_row == len(sheet.days) + 1

@@ -50,13 +50,15 @@ def write_coverage_outputs(
     lang: str = "fr",
     settings: CoverageSettings | None = None,
     coverage: Coverage | None = None,
+    csv_dialect: str = "excel-fr",
 ) -> list[Path]:
     """Write the coverage map, tables, GIS layers and summary under ``out_dir``.
 
     Files (all prefixed ``coverage``): ``coverage_map.html`` (folium; Leaflet
     and tiles load from the web when opened), ``coverage_map.png`` (offline),
     ``coverage_communes.csv``, ``coverage_departments.csv``,
-    ``coverage_zones.csv``, ``coverage_communes.geojson``, ``coverage.gpkg``,
+    ``coverage_zones.csv``, ``coverage.xlsx``, ``coverage_communes.geojson``,
+    ``coverage.gpkg`` (layers: communes, HAD zones, HAD sites),
     ``coverage_summary.json``.
 
     Parameters
@@ -73,6 +75,9 @@ def write_coverage_outputs(
         Travel-time limit and derogation rule (defaults: 45 min, bordering).
     coverage
         An already computed coverage to write instead of computing one.
+    csv_dialect
+        ``excel-fr`` (default) or ``plain``: see
+        :func:`~hadplanner.export.coverage_tables.write_coverage_tables`.
 
     Returns
     -------
@@ -83,7 +88,7 @@ def write_coverage_outputs(
         index = loaded if isinstance(loaded, TerritoryIndex) else TerritoryIndex.from_loaded(loaded)
         coverage = compute_coverage(index, date, settings)
     out = Path(out_dir)
-    written = write_coverage_tables(coverage, out, lang)
+    written = write_coverage_tables(coverage, out, lang, csv_dialect=csv_dialect)
     written.append(write_coverage_map(coverage, out / "coverage_map.html", lang))
     written.append(write_coverage_png(coverage, out / "coverage_map.png", lang))
     p = out / "coverage_summary.json"

@@ -2,69 +2,102 @@
 
 One row per bag to compound, grouped by production day, with the day's total
 dose, the vials opened when reconstituted vials are shared within the session,
-and the leftover drug.
+and the leftover drug. Instants are Paris local time; the CSV and XLSX cells
+are typed (see :mod:`hadplanner.export._spreadsheet`).
 """
 
 from __future__ import annotations
 
-import csv
-import io
 from pathlib import Path
 
 from hadplanner.export import _labels as L
+from hadplanner.export._spreadsheet import (
+    PARIS_TIME,
+    Cell,
+    Column,
+    add_sheet,
+    check_dialect,
+    csv_text,
+    new_workbook,
+    write_csv,
+)
 from hadplanner.pharmacy.production import ProductionSheet
-
-_COLUMNS = {
-    "fr": (
-        "jour de production", "fin de préparation", "patient", "cure", "poche", "pose",
-        "péremption", "durée (h)", "surremplissage (h)", "débit (µg/j)", "dose (µg)",
-        "flacons (seule)", "posée par",
-    ),
-    "en": (
-        "production day", "prepared at", "patient", "cycle", "bag", "hung at",
-        "expires at", "duration (h)", "overfill (h)", "rate (ug/day)", "dose (ug)",
-        "vials (alone)", "hung by",
-    ),
-}
 
 _TITLE = {
     "fr": "Fiche de production PUI — blinatumomab",
     "en": "PUI production sheet — blinatumomab",
 }
+_DAY_FMT = {"fr": "ddd dd/mm/yyyy", "en": "ddd yyyy-mm-dd"}
 
 
-def _rows(sheet: ProductionSheet, lang: str) -> list[list[str]]:
-    rows = []
-    for day in sheet.days:
-        for p in day.preparations:
-            rows.append(
-                [
-                    L.date(day.day, lang),
-                    L.instant(p.prepared_at, lang),
-                    p.patient_id,
-                    str(p.cycle),
-                    str(p.bag),
-                    L.instant(p.hang_at, lang),
-                    L.instant(p.expires_at, lang),
-                    L.hours(p.duration_h, lang),
-                    L.hours(p.overfill_h, lang),
-                    L.number(p.rate_ug_per_day, 2, lang),
-                    L.number(p.dose_ug, 2, lang),
-                    str(p.vials_alone),
-                    L.changed_by(p.changed_by, lang),
-                ]
-            )
-    return rows
+def _columns(lang: str) -> list[Column]:
+    """Columns of the preparations table: one row per bag to compound."""
+    at = PARIS_TIME[lang]
+    if lang == "fr":
+        names = ("jour de production", f"fin de préparation ({at})", "patient", "cure", "poche",
+                 f"pose ({at})", f"péremption ({at})", "durée (h)", "surremplissage (h)",
+                 "débit (µg/j)", "dose (µg)", "flacons (seule)", "posée par")
+    else:
+        names = ("production day", f"prepared at ({at})", "patient", "cycle", "bag",
+                 f"hung at ({at})", f"expires at ({at})", "duration (h)", "overfill (h)",
+                 "rate (ug/day)", "dose (ug)", "vials (alone)", "hung by")
+    kinds = ("date", "datetime", "text", "int", "int", "datetime", "datetime", "float", "float",
+             "float", "float", "int", "text")
+    fmts = (_DAY_FMT[lang], None, None, None, None, None, None, "0.0#", "0.0#", "0.00", "0.00",
+            None, None)
+    return [Column(n, k, f) for n, k, f in zip(names, kinds, fmts, strict=True)]
 
 
-def production_sheet_csv(sheet: ProductionSheet, lang: str = "fr") -> str:
-    """The sheet as CSV (``;``-separated in French, as French spreadsheets expect)."""
+def _rows(sheet: ProductionSheet, lang: str) -> list[list[Cell]]:
+    return [
+        [
+            day.day,
+            p.prepared_at,
+            p.patient_id,
+            p.cycle,
+            p.bag,
+            p.hang_at,
+            p.expires_at,
+            p.duration_h,
+            p.overfill_h,
+            p.rate_ug_per_day,
+            round(p.dose_ug, 2),
+            p.vials_alone,
+            L.changed_by(p.changed_by, lang),
+        ]
+        for day in sheet.days
+        for p in day.preparations
+    ]
+
+
+def production_sheet_csv(
+    sheet: ProductionSheet, lang: str = "fr", dialect: str = "excel-fr"
+) -> str:
+    """The preparations as CSV text, one row per bag.
+
+    Parameters
+    ----------
+    sheet
+        The production sheet.
+    lang
+        ``fr`` (default) or ``en``: the words (headers, who hangs the bag).
+    dialect
+        ``excel-fr`` (default: ``;``, decimal comma, Paris local times, and a
+        leading BOM, so write the text as UTF-8) or ``plain`` (``,``, decimal
+        point, ISO 8601 instants with offsets, no BOM); see
+        :mod:`hadplanner.export._spreadsheet`.
+    """
     L.check_lang(lang)
-    buf = io.StringIO()
-    writer = csv.writer(buf, delimiter=";" if lang == "fr" else ",")
-    writer.writerow(_COLUMNS[lang])
-    writer.writerows(_rows(sheet, lang))
-    return buf.getvalue()
+    return csv_text([c.header for c in _columns(lang)], _rows(sheet, lang), dialect)
+
+
+def write_production_csv(
+    sheet: ProductionSheet, path: Path, lang: str = "fr", dialect: str = "excel-fr"
+) -> Path:
+    """Write :func:`production_sheet_csv` at `path`, bytes exact (BOM, CRLF in ``excel-fr``)."""
+    L.check_lang(lang)
+    check_dialect(dialect)
+    return write_csv(path, [c.header for c in _columns(lang)], _rows(sheet, lang), dialect)
 
 
 _TEXT = {
@@ -112,33 +145,63 @@ def production_sheet_text(sheet: ProductionSheet, lang: str = "fr") -> str:
 
 
 def write_production_xlsx(sheet: ProductionSheet, path: Path, lang: str = "fr") -> Path:
-    """The sheet as an XLSX workbook: one sheet of preparations, one of days."""
-    from openpyxl import Workbook
-    from openpyxl.styles import Font
+    """The sheet as an XLSX workbook: preparations, production days and a summary.
 
+    Cells are typed (days and instants as Excel dates in Paris local time,
+    numbers as numbers); see :func:`hadplanner.export._spreadsheet.add_sheet`
+    for widths, the frozen header and the print layout.
+    """
     L.check_lang(lang)
-    wb = Workbook()
-    ws = wb.active
-    ws.title = "préparations" if lang == "fr" else "preparations"
-    ws.append(list(_COLUMNS[lang]))
-    for cell in ws[1]:
-        cell.font = Font(bold=True)
-    for row in _rows(sheet, lang):
-        ws.append(row)
-    days = wb.create_sheet("jours" if lang == "fr" else "days")
-    head = (
+    fr = lang == "fr"
+    title = _TITLE[lang]
+    wb = new_workbook()
+    add_sheet(wb, "préparations" if fr else "preparations", _columns(lang),
+              _rows(sheet, lang), lang, print_title=title)
+    names = (
         ("jour", "poches", "dose totale (µg)", "flacons partagés", "flacons sans partage",
          "reliquat (µg)", "au-delà de la capacité")
-        if lang == "fr"
+        if fr
         else ("day", "bags", "total dose (ug)", "shared vials", "vials alone", "leftover (ug)",
               "over capacity")
     )
-    days.append(list(head))
-    for cell in days[1]:
-        cell.font = Font(bold=True)
-    for d in sheet.days:
-        days.append([d.day, len(d.preparations), round(d.dose_ug, 2), d.vials_shared,
-                     d.vials_alone, round(d.leftover_ug, 2), d.over_capacity])
+    kinds = ("date", "int", "float", "int", "int", "float", "bool")
+    add_sheet(
+        wb,
+        "jours" if fr else "days",
+        [Column(n, k, _DAY_FMT[lang] if k == "date" else None)
+         for n, k in zip(names, kinds, strict=True)],
+        ([d.day, len(d.preparations), round(d.dose_ug, 2), d.vials_shared, d.vials_alone,
+          round(d.leftover_ug, 2), d.over_capacity] for d in sheet.days),
+        lang,
+        print_title=title,
+    )
+    summary: tuple[tuple[str, float, str], ...] = (
+        ("flacons avec partage des reliquats", sheet.vials_shared, "flacons"),
+        ("flacons sans partage", sheet.vials_alone, "flacons"),
+        ("flacons économisés", sheet.vials_saved, "flacons"),
+        ("économie", sheet.euros_saved, "€"),
+        ("contenu d'un flacon", sheet.vial_ug, "µg"),
+        ("prix d'un flacon", sheet.vial_eur, "€"),
+        ("capacité de la PUI", sheet.capacity_per_day, "préparations par jour"),
+    ) if fr else (
+        ("vials sharing leftovers", sheet.vials_shared, "vials"),
+        ("vials without sharing", sheet.vials_alone, "vials"),
+        ("vials saved", sheet.vials_saved, "vials"),
+        ("saving", sheet.euros_saved, "EUR"),
+        ("vial content", sheet.vial_ug, "ug"),
+        ("vial price", sheet.vial_eur, "EUR"),
+        ("PUI capacity", sheet.capacity_per_day, "preparations per day"),
+    )
+    add_sheet(
+        wb,
+        "synthèse" if fr else "summary",
+        [Column("indicateur" if fr else "item", "text"),
+         Column("valeur" if fr else "value", "float", "General"),
+         Column("unité" if fr else "unit", "text")],
+        summary,
+        lang,
+        print_title=title,
+    )
     path.parent.mkdir(parents=True, exist_ok=True)
     wb.save(path)
     return path
