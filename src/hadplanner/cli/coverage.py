@@ -226,6 +226,9 @@ def register(app: typer.Typer) -> None:
         by: Annotated[
             str, typer.Option("--by", help="Summary rows: 'department' or 'zone'.")
         ] = "department",
+        csv_dialect: Annotated[str, typer.Option(
+            "--csv-dialect", help="CSV files: 'excel-fr' (';', decimal comma, BOM: French "
+            "Excel) or 'plain' (',', decimal point: GIS, scripts).")] = "excel-fr",
     ) -> None:
         """Coverage of every commune by an HAD authorised for chemotherapy, at a date.
 
@@ -234,10 +237,12 @@ def register(app: typer.Typer) -> None:
         per status and department; --json prints one object per commune;
         --out writes the map and tables.
         """
+        from hadplanner.export._spreadsheet import check_dialect
         from hadplanner.export.coverage import write_coverage_outputs
         from hadplanner.territory.coverage import compute_coverage
 
         _words(lang)
+        check_dialect(csv_dialect)
         if by not in ("department", "zone"):
             raise InputError(f"--by must be 'department' or 'zone', got {by!r}")
         day, settings = _day(date), _settings(limit, rule)
@@ -251,7 +256,8 @@ def register(app: typer.Typer) -> None:
             cov = compute_coverage(index, day, settings)
             written = []
             if staged is not None:
-                files = write_coverage_outputs(index, day, staged, lang, settings, coverage=cov)
+                files = write_coverage_outputs(index, day, staged, lang, settings, coverage=cov,
+                                               csv_dialect=csv_dialect)
                 written = [outputs.final_of(p) for p in files]
             outputs.commit()
         if as_json:

@@ -91,6 +91,7 @@ def write_plan_files(
     ics: Path | None = None,
     timeline: Path | None = None,
     lang: str = "fr",
+    territory: str = "occitanie",
 ) -> list[Path]:
     """Write a checked plan's files into staged paths; returns the paths written.
 
@@ -99,7 +100,7 @@ def write_plan_files(
     (:class:`hadplanner.io.writing.Outputs`) and commits them: an infeasible
     request, or a failure of any file, leaves nothing behind.
     """
-    from hadplanner.export.ics import plan_to_ics
+    from hadplanner.export.ics import calendar_places, plan_to_ics
     from hadplanner.export.timeline import plan_timeline
 
     targets: list[tuple[Path, str]] = []
@@ -117,7 +118,9 @@ def write_plan_files(
         elif kind == "json":
             path.write_text(plan.model_dump_json(indent=2) + "\n", encoding="utf-8")
         elif kind == "ics":
-            path.write_bytes(plan_to_ics(plan, lang, stability_h=request.settings.stability_h))
+            places = calendar_places(request, territory)
+            path.write_bytes(plan_to_ics(plan, lang, stability_h=request.settings.stability_h,
+                                         home=places["home"], hospital=places["hospital"]))
         else:
             plan_timeline(plan, path, lang, closed=_closed_days(request))
     return [path for path, _ in targets]
@@ -134,7 +137,7 @@ def plan_examples(out: Path, lang: str = "fr", territory: str = "occitanie") -> 
     out.mkdir(parents=True, exist_ok=True)
     for path in sorted(examples_dir().glob("*.yaml")):
         request, plan, transport = plan_file(path, territory)
-        write_plan_files(request, plan, transport, out=out, lang=lang)
+        write_plan_files(request, plan, transport, out=out, lang=lang, territory=territory)
         plans.append(plan)
     return plans
 
@@ -181,7 +184,7 @@ def register(app: typer.Typer) -> None:
             text = (plan.model_dump_json(indent=2) + "\n" if json_out
                     else render_table(request, plan, transport, lang))
             write_plan_files(request, plan, transport, out=staged_out, ics=staged_ics,
-                             timeline=staged_png, lang=lang)
+                             timeline=staged_png, lang=lang, territory=territory)
             outputs.commit()
         for warning in plan.warnings:
             typer.echo(f"warning: {warning}", err=True)

@@ -52,14 +52,18 @@ def register(app: typer.Typer) -> None:
             str, typer.Option(help="Authorisations valid on this day (YYYY-MM-DD).")
         ] = REFERENCE_DATE.isoformat(),
         lang: Annotated[str, typer.Option(help="Language of the outputs: fr or en.")] = "fr",
+        csv_dialect: Annotated[str, typer.Option(
+            "--csv-dialect", help="CSV files: 'excel-fr' (';', decimal comma, BOM: French "
+            "Excel) or 'plain' (',', decimal point: GIS, scripts).")] = "excel-fr",
     ) -> None:
         """Run the main job: territory, coverage, example patients' plans, PUI production sheet."""
         from hadplanner.cli.plan import plan_examples
         from hadplanner.export._labels import check_lang
+        from hadplanner.export._spreadsheet import check_dialect
         from hadplanner.export.coverage import write_coverage_outputs
         from hadplanner.export.production_sheet import (
-            production_sheet_csv,
             production_sheet_text,
+            write_production_csv,
             write_production_xlsx,
         )
         from hadplanner.io.writing import Outputs
@@ -69,6 +73,7 @@ def register(app: typer.Typer) -> None:
         from hadplanner.territory.summary import write_territory_report
 
         check_lang(lang)
+        check_dialect(csv_dialect)
         day = parse_day(date, "--date")
         total = 4
         final = out
@@ -83,7 +88,8 @@ def register(app: typer.Typer) -> None:
             _done(t0, paths, out)
 
             t0 = _step(2, total, f"couverture au {day}" if lang == "fr" else f"coverage on {day}")
-            paths = write_coverage_outputs(loaded, day, out / "couverture", lang)
+            paths = write_coverage_outputs(loaded, day, out / "couverture", lang,
+                                           csv_dialect=csv_dialect)
             _done(t0, paths, out)
 
             t0 = _step(3, total, "plans des patients exemples" if lang == "fr"
@@ -101,7 +107,7 @@ def register(app: typer.Typer) -> None:
             txt = pharma / f"{stem}.txt"
             txt.write_text(production_sheet_text(sheet, lang), encoding="utf-8")
             csv_path = pharma / f"{stem}.csv"
-            csv_path.write_text(production_sheet_csv(sheet, lang), encoding="utf-8")
+            write_production_csv(sheet, csv_path, lang, dialect=csv_dialect)
             xlsx = write_production_xlsx(sheet, pharma / f"{stem}.xlsx", lang)
             _done(t0, [txt, csv_path, xlsx], out)
             outputs.commit()

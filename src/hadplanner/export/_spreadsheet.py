@@ -58,7 +58,7 @@ def check_dialect(dialect: str) -> str:
     """
     if dialect not in CSV_DIALECTS:
         raise InputError(
-            f"unknown CSV dialect {dialect!r}: use one of {', '.join(CSV_DIALECTS)}"
+            f"--csv-dialect: unknown CSV dialect {dialect!r}: use one of {', '.join(CSV_DIALECTS)}"
         )
     return dialect
 

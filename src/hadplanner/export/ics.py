@@ -16,9 +16,7 @@ another zone, across daylight-saving changes too.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import functools
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
@@ -128,15 +126,6 @@ def _place(what: ChangedBy | str, lang: str, home: str | None, hospital: str | N
     return f"{base} — {hospital}" if hospital else base
 
 
-@functools.lru_cache(maxsize=1)
-def _france_names() -> dict[str, str]:
-    from hadplanner.paths import data_dir
-
-    with (data_dir() / "communes_france.csv").open(encoding="utf-8") as f:
-        rows = csv.DictReader(line for line in f if not line.startswith("#"))
-        return {r["insee"]: r["name"] for r in rows}
-
-
 def calendar_places(request: Request, territory: str = "occitanie") -> dict[str, str | None]:
     """The ``home`` and ``hospital`` of a request's calendar, for :func:`plan_to_ics`.
 
@@ -150,8 +139,7 @@ def calendar_places(request: Request, territory: str = "occitanie") -> dict[str,
 
     Use: ``plan_to_ics(plan, lang, **calendar_places(request, territory))``.
     """
-    import shapely
-
+    from hadplanner.pathway.transport import commune_name
     from hadplanner.territory.loading import load_territory
 
     loaded = load_territory(territory)
@@ -163,17 +151,11 @@ def calendar_places(request: Request, territory: str = "occitanie") -> dict[str,
     if home is not None and home.commune is not None:
         code = home.commune
     elif home is not None and home.lat is not None and home.lon is not None:
-        gdf = loaded.communes_gdf
-        if gdf.crs is not None and gdf.crs.to_epsg() != 4326:
-            gdf = gdf.to_crs(4326)
-        hits = gdf.sindex.query(shapely.Point(home.lon, home.lat), predicate="intersects")
-        if len(hits):
-            code = str(gdf.index[min(hits)])
-        else:
+        code = loaded.commune_at(home.lat, home.lon)
+        if code is None:
             where = f"{home.lat:.5f}, {home.lon:.5f}"
     if code is not None:
-        known = terr.communes.get(code)
-        name = known.name if known is not None else _france_names().get(code)
+        name = commune_name(code, territory)
         where = f"{name} ({code})" if name else f"INSEE {code}"
     return {"home": where, "hospital": hospital}
 

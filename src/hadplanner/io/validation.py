@@ -202,7 +202,9 @@ def message(
     errors = exc.errors()
     # A failing item of a list also makes pydantic report the list "too short":
     # report the item's own error first.
-    errors.sort(key=lambda e: (e["type"] == "too_short", len(e["loc"]) == 0))
+    # A misspelt field is reported as unknown before the field it lacks.
+    errors.sort(key=lambda e: (e["type"] == "too_short", len(e["loc"]) == 0,
+                               e["type"] != "extra_forbidden"))
     err = errors[0]
     loc, known = clean_loc(model, err["loc"])
     full = (*prefix, *loc)

@@ -35,15 +35,34 @@ class Transport:
     """``setting``, ``territory`` or ``default``."""
 
 
+@dataclass(frozen=True)
+class FrenchCommune:
+    """A commune of the national table: its name and centre."""
+
+    name: str
+    centre: Point
+
+
 @functools.lru_cache(maxsize=1)
-def _france_centres() -> dict[str, Point]:
+def france_communes() -> dict[str, FrenchCommune]:
+    """Every French commune's name and centre (``data/communes_france.csv``), by INSEE code."""
     from hadplanner.io.reading import read_table
 
     table = read_table(data_dir() / "communes_france.csv", "communes-france",
-                       ("insee", "lat", "lon"), optional=None)
-    return {r.get("insee"): Point.model_validate({"lat": table.real(r, "lat"),
-                                                  "lon": table.real(r, "lon")})
-            for r in table.rows}
+                       ("insee", "name", "lat", "lon"), optional=None)
+    return {r.get("insee"): FrenchCommune(r.get("name"), Point.model_validate(
+        {"lat": table.real(r, "lat"), "lon": table.real(r, "lon")})) for r in table.rows}
+
+
+def commune_name(insee: str, territory: str = "occitanie") -> str | None:
+    """The name of a commune: from the territory, else from the national table."""
+    from hadplanner.territory.loading import load_territory
+
+    known = load_territory(territory).territory.communes.get(insee)
+    if known is not None:
+        return known.name
+    national = france_communes().get(insee)
+    return national.name if national is not None else None
 
 
 def commune_centre(insee: str, territory: str = "occitanie") -> Point:
@@ -59,13 +78,13 @@ def commune_centre(insee: str, territory: str = "occitanie") -> Point:
     known = load_territory(territory).territory.communes.get(insee)
     if known is not None:
         return known.centre
-    point = _france_centres().get(insee)
-    if point is None:
+    national = france_communes().get(insee)
+    if national is None:
         raise InputError(
             f"patient.home.commune: unknown INSEE commune code {insee} "
             f"(neither in territory {territory!r} nor among French communes)"
         )
-    return point
+    return national.centre
 
 
 def home_point(lat: float, lon: float, territory: str = "occitanie") -> Point:
