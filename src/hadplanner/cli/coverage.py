@@ -364,7 +364,10 @@ def register(app: typer.Typer) -> None:
             if not named.is_file():
                 raise ScenarioError(f"no scenario file {scenario!r} (nor {named})")
             path = named
-        result = whatif(_index(territory, travel_table), path, day, settings)
+        from hadplanner.territory.whatif import load_scenario
+
+        chosen = load_scenario(path)  # checked before the territory is indexed
+        result = whatif(_index(territory, travel_table), chosen, day, settings, source=str(path))
         if as_json:
             _echo_json(result.as_dict())
             return

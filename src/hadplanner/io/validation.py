@@ -207,6 +207,8 @@ def message(
                                e["type"] != "extra_forbidden"))
     err = errors[0]
     loc, known = clean_loc(model, err["loc"])
+    if err["type"] == "extra_forbidden":  # the fields of the mapping that has the stranger
+        known = clean_loc(model, err["loc"][:-1])[1]
     full = (*prefix, *loc)
     place = where(full) if callable(where) else where
     text = describe(err, known)

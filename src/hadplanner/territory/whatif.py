@@ -268,6 +268,7 @@ def whatif(
     scenario: Scenario | str | Path,
     day: dt.date,
     settings: CoverageSettings | None = None,
+    source: str = "",
 ) -> WhatIf:
     """Coverage of the territory before and after ``scenario`` on ``day``.
 
@@ -278,8 +279,9 @@ def whatif(
         territory reuses its geometry.
     scenario
         A scenario, or the path of its YAML file.
+    source
+        Where a given scenario came from, for messages.
     """
-    source = ""
     if not isinstance(scenario, Scenario):
         source = str(scenario)
         scenario = load_scenario(scenario)
