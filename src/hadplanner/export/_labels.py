@@ -9,6 +9,7 @@ straddle a daylight-saving change and "10:00" alone would then be ambiguous.
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from hadplanner.errors import InputError
@@ -117,3 +118,134 @@ def hours(value: float, lang: str = "fr") -> str:
     """Hours with at most two decimals, trailing zeros dropped: ``72`` / ``95,5``."""
     text = f"{value:.2f}".rstrip("0").rstrip(".")
     return text.replace(".", ",") if lang == "fr" else text
+
+
+# -- the HTML maps (export/coverage_map.py, export/territory_map.py) ------------------
+
+MAP_LABELS: dict[str, dict[str, Any]] = {
+    "fr": {
+        # shared by both maps
+        "legend": "Légende",
+        "sites": "Sites des HAD",
+        "main": "site principal",
+        "annex": "site annexe",
+        "authorised": "autorisée en chimiothérapie",
+        "not_authorised": "non autorisée en chimiothérapie",
+        "inhabitants": "habitants",
+        "communes": "communes",
+        "departments": "Limites des départements",
+        "legend_departments": "Trait noir : limite de département (numéro)",
+        "tiles": "Fond de carte OpenStreetMap (nécessite internet)",
+        "reconstructed": "Zones reconstituées, non officielles",
+        "zones_source": "Source des zones : {source}",
+        # coverage map
+        "cov_title": "Couverture HAD pour la chimiothérapie à domicile au {day}",
+        "commune": "Commune",
+        "population": "Population",
+        "status": "Statut",
+        "covering": "HAD de la zone",
+        "candidates": "HAD candidates (dérogation)",
+        "none": "aucune",
+        "zone": "Zone : {name}",
+        "status_layer": "{label} ({n} communes)",
+        "rule": {
+            "bordering": (
+                "Dérogation possible : aucune HAD de la zone de la commune n'est autorisée, "
+                "mais une HAD autorisée dont la zone est limitrophe atteint le centre de la "
+                "commune en {limit} min au plus. Convention nécessaire : aucune ne le peut."
+            ),
+            "within_limit": (
+                "Dérogation possible : aucune HAD de la zone de la commune n'est autorisée, "
+                "mais une HAD autorisée (quelle que soit sa zone) atteint le centre de la "
+                "commune en {limit} min au plus. Convention nécessaire : aucune ne le peut."
+            ),
+        },
+        "no_zone": "Aucune HAD : la commune n'est dans aucune zone d'intervention.",
+        "markers": "Carré : site principal ; rond : site annexe",
+        "markers_fill": "Plein : HAD autorisée en chimiothérapie ; vide : non autorisée",
+        "zones_hint": "Les zones d'intervention se cochent dans la liste des couches.",
+        # territory map
+        "terr_title": "Zones d'intervention des HAD — {name} — autorisations au {day}",
+        "gap": "Sans HAD autorisée en chimiothérapie",
+        "legal_status": "Statut",
+        "auth": "Chimiothérapie au {day}",
+        "yes": "oui",
+        "no": "non",
+        "patients": "Patients traités (thèse)",
+        "legend_auth": "✚ autorisée en chimiothérapie (trait plein) ; tirets : non autorisée",
+        "legend_sites": (
+            "Grand cercle : site principal ; petit : site annexe ; pâle : non autorisée"
+        ),
+        "legend_gap": "Communes sans HAD autorisée en chimiothérapie : {n}",
+        "basis": {"attached": "rattachée à", "associated": "établissement associé de"},
+        "legal": {
+            "public_hospital": "rattachée à un centre hospitalier public",
+            "private_clinic": "rattachée à une clinique privée",
+            "private_for_profit": "établissement privé à but lucratif",
+            "private_non_profit": "établissement privé à but non lucratif",
+        },
+    },
+    "en": {
+        "legend": "Legend",
+        "sites": "HAD sites",
+        "main": "main site",
+        "annex": "annex site",
+        "authorised": "authorised for chemotherapy",
+        "not_authorised": "not authorised for chemotherapy",
+        "inhabitants": "inhabitants",
+        "communes": "communes",
+        "departments": "Department borders",
+        "legend_departments": "Black line: department border (number)",
+        "tiles": "OpenStreetMap background (needs internet)",
+        "reconstructed": "Reconstructed zones, not official",
+        "zones_source": "Zones source: {source}",
+        "cov_title": "HAD coverage for home chemotherapy on {day}",
+        "commune": "Commune",
+        "population": "Population",
+        "status": "Status",
+        "covering": "Zone's HADs",
+        "candidates": "Candidate HADs (derogation)",
+        "none": "none",
+        "zone": "Zone: {name}",
+        "status_layer": "{label} ({n} communes)",
+        "rule": {
+            "bordering": (
+                "Derogation possible: no HAD of the commune's zone is authorised, but an "
+                "authorised HAD whose zone borders it reaches the commune centre within "
+                "{limit} min. Convention needed: none can."
+            ),
+            "within_limit": (
+                "Derogation possible: no HAD of the commune's zone is authorised, but an "
+                "authorised HAD (of any zone) reaches the commune centre within {limit} min. "
+                "Convention needed: none can."
+            ),
+        },
+        "no_zone": "No HAD: the commune is in no intervention zone.",
+        "markers": "Square: main site; circle: annex site",
+        "markers_fill": "Filled: HAD authorised for chemotherapy; hollow: not authorised",
+        "zones_hint": "Tick the intervention zones in the layer list.",
+        "terr_title": "HAD intervention zones — {name} — authorisations on {day}",
+        "gap": "No chemotherapy-authorised HAD",
+        "legal_status": "Status",
+        "auth": "Chemotherapy on {day}",
+        "yes": "yes",
+        "no": "no",
+        "patients": "Patients treated (thesis)",
+        "legend_auth": "✚ authorised for chemotherapy (solid line); dashed: not authorised",
+        "legend_sites": "Large circle: main site; small: annex site; pale: not authorised",
+        "legend_gap": "Communes with no chemotherapy-authorised HAD: {n}",
+        "basis": {"attached": "attached to", "associated": "associated with"},
+        "legal": {
+            "public_hospital": "attached to a public hospital",
+            "private_clinic": "attached to a private clinic",
+            "private_for_profit": "private for-profit establishment",
+            "private_non_profit": "private non-profit establishment",
+        },
+    },
+}
+"""Words of the two HTML maps, one table for both (``fr`` and ``en`` have the same keys)."""
+
+
+def map_labels(lang: str = "fr") -> dict[str, Any]:
+    """The map words of ``lang`` (checked: ``fr`` or ``en``)."""
+    return MAP_LABELS[check_lang(lang)]

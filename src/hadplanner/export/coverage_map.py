@@ -1,9 +1,13 @@
 """The coverage map (folium): communes by status, zones, HAD sites, a legend.
 
-French by default (the ARS's language), English with ``lang="en"``. To keep
-the HTML small (a few MB for Occitanie), polygons are simplified and their
-coordinates rounded to 4 decimals (~10 m), and each status is one GeoJSON
-layer rather than one layer per commune.
+French by default (the ARS's language), English with ``lang="en"``. The HTML is
+one self-contained file that works with no network (hospital proxies): Leaflet
+is inlined and the background is drawn from the shipped communes (department
+borders), see :mod:`hadplanner.export.static.offline`; OpenStreetMap tiles are
+an optional layer, off by default. To keep the file small and quick to open,
+polygons are simplified and their coordinates rounded to 4 decimals (~10 m),
+each status is one GeoJSON layer, and HADs are named once (communes refer to
+them by position).
 """
 
 from __future__ import annotations
@@ -15,8 +19,21 @@ from typing import Any
 import numpy as np
 import shapely
 
-from hadplanner.export._labels import check_lang
-from hadplanner.export.coverage_tables import STATUS_LABELS, communes_table
+from hadplanner.export._labels import check_lang, map_labels, number
+from hadplanner.export.coverage_tables import STATUS_LABELS
+from hadplanner.export.static.offline import (
+    add_background,
+    dissolve,
+    feature_collection,
+    finish_map,
+    lighten,
+    offline_map,
+    script,
+    script_json,
+    swatch,
+    write_map,
+    zones_notice,
+)
 from hadplanner.territory.coverage import STATUSES, Coverage
 
 STATUS_COLOURS = {
@@ -26,38 +43,8 @@ STATUS_COLOURS = {
     "no_had": "#7f7f7f",
 }
 
-_TEXT = {
-    "fr": {
-        "title": "Couverture HAD pour la chimiothérapie à domicile au {day}",
-        "commune": "Commune",
-        "population": "Population",
-        "status": "Statut",
-        "covering": "HAD de la zone",
-        "candidates": "Candidates (dérogation)",
-        "zone": "Zone d'intervention : {name}",
-        "sites": "Sites des HAD",
-        "authorised": "autorisée chimiothérapie",
-        "not_authorised": "non autorisée chimiothérapie",
-        "main": "site principal",
-        "annex": "site annexe",
-        "limit": "limite de trajet {limit:.0f} min, règle « {rule} »",
-    },
-    "en": {
-        "title": "HAD coverage for home chemotherapy on {day}",
-        "commune": "Commune",
-        "population": "Population",
-        "status": "Status",
-        "covering": "Zone's HADs",
-        "candidates": "Candidates (derogation)",
-        "zone": "Intervention zone: {name}",
-        "sites": "HAD sites",
-        "authorised": "authorised for chemotherapy",
-        "not_authorised": "not authorised for chemotherapy",
-        "main": "main site",
-        "annex": "annex site",
-        "limit": "travel limit {limit:.0f} min, rule '{rule}'",
-    },
-}
+SITE_COLOUR = "#1f3b73"
+"""Site markers: filled with it when the HAD is authorised, white (hollow) when not."""
 
 
 def _thousands(n: int) -> str:
@@ -65,14 +52,36 @@ def _thousands(n: int) -> str:
     return f"{int(n):,}".replace(",", "\u202f")
 
 
-def _lighten(geoms: np.ndarray, tolerance: float) -> np.ndarray:
-    """Simplified polygons with coordinates rounded to 4 decimals."""
-    g = shapely.simplify(geoms, tolerance, preserve_topology=True)
-    return shapely.transform(g, lambda xy: np.round(xy, 4))
+def site_icon(main: bool, authorised: bool) -> str:
+    """SVG of a site marker: a square with a cross (main site) or a circle (annex);
+    filled when the HAD is authorised for chemotherapy, hollow when it is not."""
+    fill = SITE_COLOUR if authorised else "#ffffff"
+    ink = "#ffffff" if authorised else SITE_COLOUR
+    if main:
+        shape = (
+            f'<rect x="1.5" y="1.5" width="15" height="15" rx="2" fill="{fill}" '
+            f'stroke="{SITE_COLOUR}" stroke-width="2"/>'
+            f'<path d="M9 5v8M5 9h8" stroke="{ink}" stroke-width="2.4"/>'
+        )
+        size = 18
+    else:
+        shape = (
+            f'<circle cx="6" cy="6" r="4.6" fill="{fill}" stroke="{SITE_COLOUR}" stroke-width="2"/>'
+        )
+        size = 12
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{size}" height="{size}" '
+        f'viewBox="0 0 {size} {size}">{shape}</svg>'
+    )
+
+
+def _limit(value: float, lang: str) -> str:
+    text = f"{value:g}"
+    return text.replace(".", ",") if lang == "fr" else text
 
 
 def coverage_map(cov: Coverage, lang: str = "fr", tolerance: float = 0.001) -> Any:
-    """Build the folium map of ``cov``.
+    """Build the folium map of ``cov`` (self-contained: it works with no network).
 
     Parameters
     ----------
@@ -91,121 +100,169 @@ def coverage_map(cov: Coverage, lang: str = "fr", tolerance: float = 0.001) -> A
         import folium
     except ImportError as exc:  # pragma: no cover - folium is a dependency
         raise ImportError("the coverage map needs folium: pip install folium") from exc
-    import geopandas as gpd
 
     check_lang(lang)
     idx = cov.index
     if idx.geometry is None:
         raise ValueError("this coverage has no commune polygons to draw")
-    text, labels = _TEXT[lang], STATUS_LABELS[lang]
-    table = communes_table(cov, lang)
-    geoms = _lighten(idx.geometry, tolerance)
-    gdf = gpd.GeoDataFrame(
-        {
-            "commune": table["name"] + " (" + table["insee"] + ")",
-            "population": table["population"].map(_thousands),
-            "status": table["status"],
-            "status_label": table["status_label"],
-            "covering": table["covering"],
-            "candidates": table["candidates"],
-        },
-        geometry=list(geoms),
-        crs=4326,
-    )
-    minx, miny, maxx, maxy = shapely.total_bounds(idx.geometry)
-    fmap = folium.Map(tiles="OpenStreetMap", control_scale=True)
-    fmap.fit_bounds([[miny, minx], [maxy, maxx]])
+    T, labels = map_labels(lang), STATUS_LABELS[lang]
+    sep = " : " if lang == "fr" else ": "
+    esc = html.escape
+    title = T["cov_title"].format(day=cov.day.isoformat())
+    fmap = offline_map(shapely.total_bounds(idx.geometry), title)
+    add_background(fmap, idx.geometry, idx.departments, T)
 
-    tooltip_fields = ["commune", "population", "status_label", "covering", "candidates"]
-    aliases = [
-        text["commune"],
-        text["population"],
-        text["status"],
-        text["covering"],
-        text["candidates"],
-    ]
-    for status in STATUSES:
-        part = gdf[gdf["status"] == status]
-        if part.empty:
+    # Communes: one layer per status; HADs named once, communes point at them.
+    status = cov.status.astype(str)
+    cands = cov.candidate_table()
+    by_row: dict[int, list[list[int]]] = {}
+    for row, had, minutes in zip(cands["row"], cands["had"], cands["minutes"], strict=True):
+        by_row.setdefault(int(row), []).append([int(had), int(round(float(minutes)))])
+    props: list[dict[str, Any]] = []
+    for r in range(len(idx.insee)):
+        p: dict[str, Any] = {
+            "n": esc(f"{idx.names[r]} ({idx.insee[r]})"),
+            "p": number(int(idx.population[r]), 0, lang),
+        }
+        covering = np.nonzero(idx.membership[r])[0]
+        if len(covering):
+            p["c"] = covering.tolist()
+        if r in by_row:
+            p["k"] = by_row[r]
+        props.append(p)
+    words = {
+        "pop": T["population"] + sep,
+        "inh": T["inhabitants"],
+        "status": T["status"] + sep,
+        "cov": T["covering"] + sep,
+        "cand": T["candidates"] + sep,
+        "none": T["none"],
+        "join": " ; " if lang == "fr" else "; ",
+    }
+    fmap.add_child(
+        script(
+            f"var hadp_hads = {script_json([esc(n) for n in idx.had_names])};\n"
+            f"var hadp_words = {script_json(words)};\n"
+            "function hadp_tip(status) {\n"
+            "  return function (layer) {\n"
+            "    var p = layer.feature.properties, w = hadp_words;\n"
+            "    var name = function (h) { return hadp_hads[h]; };\n"
+            "    var s = '<b>' + p.n + '</b><br>' + w.pop + p.p + ' ' + w.inh + '<br>'\n"
+            "      + w.status + status + '<br>' + w.cov\n"
+            "      + (p.c ? p.c.map(name).join(w.join) : w.none);\n"
+            "    if (p.k) {\n"
+            "      s += '<br>' + w.cand + p.k.map(function (c) {\n"
+            "        return name(c[0]) + ' (' + c[1] + ' min)'; }).join(w.join);\n"
+            "    }\n"
+            "    return s;\n"
+            "  };\n"
+            "}\n"
+        ),
+        name="hadp_tip",
+    )
+    geoms = lighten(idx.geometry, tolerance)
+    for code in STATUSES:
+        rows = np.nonzero(status == code)[0]
+        if len(rows) == 0:
             continue
-        colour = STATUS_COLOURS[status]
-        layer = folium.FeatureGroup(name=f"{labels[status]} ({len(part)})", show=True)
-        folium.GeoJson(
-            part.to_json(drop_id=True),
-            style_function=lambda _f, c=colour: {
-                "fillColor": c,
-                "color": "#555555",
-                "weight": 0.3,
-                "fillOpacity": 0.6,
-            },
-            tooltip=folium.GeoJsonTooltip(fields=tooltip_fields, aliases=aliases, sticky=True),
-        ).add_to(layer)
+        style = {
+            "fillColor": STATUS_COLOURS[code],
+            "color": "#555555",
+            "weight": 0.3,
+            "fillOpacity": 0.6,
+        }
+        data = feature_collection(geoms[rows], [props[r] for r in rows])
+        name = T["status_layer"].format(label=labels[code], n=number(len(rows), 0, lang))
+        layer = folium.FeatureGroup(name=esc(name), show=True)
+        layer.add_child(
+            script(
+                f"L.geoJSON({data}, {{className: 'hadp-commune hadp-{code}', "
+                f"style: {script_json(style)}}})\n"
+                f"  .bindTooltip(hadp_tip({script_json(esc(labels[code]))}), {{sticky: true}})\n"
+                "  .addTo(__PARENT__);\n"
+            )
+        )
         layer.add_to(fmap)
 
     # Zones: one dissolved outline per HAD, hidden until the user ticks it.
-    for h in range(len(idx.had_ids)):
+    for h, had_name in enumerate(idx.had_names):
         rows = np.nonzero(idx.membership[:, h])[0]
         if len(rows) == 0:
             continue
-        outline = _lighten(np.array([shapely.union_all(idx.geometry[rows])]), tolerance)[0]
-        name = idx.had_names[h]
-        layer = folium.FeatureGroup(name=text["zone"].format(name=name), show=False)
+        state = T["authorised"] if cov.authorised[h] else T["not_authorised"]
         colour = "#1a9850" if cov.authorised[h] else "#d73027"
-        folium.GeoJson(
-            shapely.to_geojson(outline),
-            style_function=lambda _f, c=colour: {"color": c, "weight": 2.5, "fillOpacity": 0.05},
-            tooltip=html.escape(name),
-        ).add_to(layer)
+        outline = dissolve(idx.geometry[rows])
+        layer = folium.FeatureGroup(name=esc(T["zone"].format(name=had_name)), show=False)
+        style = {"color": colour, "weight": 3, "fill": False, "dashArray": None}
+        if not cov.authorised[h]:
+            style["dashArray"] = "8 5"
+        layer.add_child(
+            script(
+                f"L.geoJSON({feature_collection([outline], [{}])}, "
+                f"{{className: 'hadp-zone', style: {script_json(style)}}})\n"
+                f"  .bindTooltip({script_json(esc(f'{had_name} ({state})'))}, {{sticky: true}})\n"
+                "  .addTo(__PARENT__);\n"
+            )
+        )
         layer.add_to(fmap)
 
-    sites = folium.FeatureGroup(name=text["sites"], show=True)
+    sites = folium.FeatureGroup(name=esc(T["sites"]), show=True)
     for h, had in enumerate(idx.territory.hads):
-        auth = text["authorised"] if cov.authorised[h] else text["not_authorised"]
-        colour = "green" if cov.authorised[h] else "red"
+        auth = bool(cov.authorised[h])
+        state = T["authorised"] if auth else T["not_authorised"]
         for s in had.sites:
+            main = s.kind.value == "main"
+            size = 18 if main else 12
             folium.Marker(
                 [s.location.lat, s.location.lon],
-                tooltip=html.escape(f"{had.name} — {s.town} ({text[s.kind.value]}), {auth}"),
-                icon=folium.Icon(color=colour, icon="plus" if s.kind.value == "main" else "home"),
+                tooltip=esc(f"{had.name} — {s.town} ({T[s.kind.value]}), {state}"),
+                icon=folium.DivIcon(
+                    html=site_icon(main, auth),
+                    icon_size=(size, size),
+                    icon_anchor=(size // 2, size // 2),
+                    class_name="hadp-site",
+                ),
+                z_index_offset=1000 if main else 0,
             ).add_to(sites)
     sites.add_to(fmap)
-    # Collapsed: with one entry per zone the open control would hide the east of the map.
-    folium.LayerControl(collapsed=True).add_to(fmap)
 
     pop = cov.population_by_status()
-    items = "".join(
-        f'<div><span style="display:inline-block;width:12px;height:12px;'
-        f'background:{STATUS_COLOURS[s]};margin-right:6px"></span>'
-        f"{html.escape(labels[s])} : {_thousands(pop[s])}</div>"
+    rows_html = "".join(
+        f'<div class="hadp-row">{swatch(STATUS_COLOURS[s])}'
+        f"<span>{esc(labels[s])}{sep}{number(pop[s], 0, lang)} {esc(T['inhabitants'])}"
+        "</span></div>"
         for s in STATUSES
     )
-    title = text["title"].format(day=cov.day.isoformat())
-    limit = text["limit"].format(limit=cov.settings.limit_min, rule=cov.settings.rule.value)
-    legend = (
-        '<div style="position:fixed;bottom:24px;left:24px;z-index:9999;background:white;'
-        'padding:8px 10px;border:1px solid #999;border-radius:4px;font:12px sans-serif">'
-        f"<b>{html.escape(title)}</b><br><i>{html.escape(limit)}</i>{items}</div>"
+    rule = T["rule"][cov.settings.rule.value].format(limit=_limit(cov.settings.limit_min, lang))
+    markers = (
+        f'<div class="hadp-row">{site_icon(True, True)}{site_icon(False, True)}'
+        f"<span>{esc(T['markers'])}</span></div>"
+        f'<div class="hadp-row">{site_icon(True, True)}{site_icon(True, False)}'
+        f"<span>{esc(T['markers_fill'])}</span></div>"
     )
-    fmap.get_root().html.add_child(folium.Element(legend))  # type: ignore[attr-defined]
-    return fmap
+    legend = (
+        f"<h1>{esc(title)}</h1>"
+        f"{zones_notice([z.source for z in idx.territory.zones], lang)}"
+        f"{rows_html}"
+        f'<p class="hadp-small">{esc(rule)} {esc(T["no_zone"])}</p>'
+        f"{markers}"
+        f'<p class="hadp-small">{esc(T["legend_departments"])}. {esc(T["zones_hint"])}</p>'
+    )
+    return finish_map(fmap, legend)
 
 
 def write_coverage_map(
     cov: Coverage, path: str | Path, lang: str = "fr", tolerance: float = 0.001
 ) -> Path:
-    """Write :func:`coverage_map` to ``path`` (HTML) and return it."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    coverage_map(cov, lang, tolerance).save(str(path))
-    return path
+    """Write :func:`coverage_map` to ``path`` (one self-contained HTML file) and return it."""
+    return write_map(coverage_map(cov, lang, tolerance), path, lang)
 
 
 def write_coverage_png(cov: Coverage, path: str | Path, lang: str = "fr", dpi: int = 110) -> Path:
     """A static picture of the coverage (matplotlib), readable without network.
 
-    The folium map loads Leaflet and the background tiles from the web when it
-    is opened; this PNG shows the same statuses and sites offline (reports,
-    e-mails).
+    The HTML map works offline too; this PNG shows the same statuses and
+    sites where a picture is wanted (reports, slides).
     """
     import matplotlib
 
@@ -218,7 +275,7 @@ def write_coverage_png(cov: Coverage, path: str | Path, lang: str = "fr", dpi: i
     idx = cov.index
     if idx.geometry is None:
         raise ValueError("this coverage has no commune polygons to draw")
-    text, labels = _TEXT[lang], STATUS_LABELS[lang]
+    text, labels = map_labels(lang), STATUS_LABELS[lang]
     gdf = gpd.GeoDataFrame({"status": cov.status}, geometry=list(idx.geometry), crs=4326)
     fig, ax = plt.subplots(figsize=(9, 8))
     gdf.plot(ax=ax, color=gdf["status"].map(STATUS_COLOURS), edgecolor="white", linewidth=0.05)
@@ -250,7 +307,7 @@ def write_coverage_png(cov: Coverage, path: str | Path, lang: str = "fr", dpi: i
         loc="lower left",
         fontsize=8,
     )
-    ax.set_title(text["title"].format(day=cov.day.isoformat()), fontsize=10)
+    ax.set_title(text["cov_title"].format(day=cov.day.isoformat()), fontsize=10)
     ax.set_axis_off()
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)

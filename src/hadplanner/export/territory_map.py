@@ -4,6 +4,10 @@ French labels by default. Each zone is dissolved into one (multi)polygon and
 lightly simplified so the HTML stays small; shared areas show as overlapping
 translucent fills. A last layer hatches the communes with no chemotherapy-
 authorised HAD on the day, the gap the thesis describes (IV.C).
+
+The HTML is one self-contained file that works with no network (hospital
+proxies): Leaflet is inlined and the background is drawn from the communes
+(department borders), see :mod:`hadplanner.export.static.offline`.
 """
 
 from __future__ import annotations
@@ -14,9 +18,20 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import shapely
 
-from hadplanner.models.territory import LegalStatus
+from hadplanner.export._labels import check_lang, map_labels, number
+from hadplanner.export.static.offline import (
+    add_background,
+    dissolve,
+    feature_collection,
+    finish_map,
+    offline_map,
+    script,
+    script_json,
+    swatch,
+    write_map,
+    zones_notice,
+)
 from hadplanner.territory.loading import LoadedTerritory
 
 PALETTE = (
@@ -29,79 +44,16 @@ PALETTE = (
 SIMPLIFY_DEG = 0.002
 """Tolerance for dissolved zone outlines (~200 m): invisible at region scale."""
 
-TEXT: dict[str, dict[str, Any]] = {
-    "fr": {
-        "title": "Zones d'intervention des HAD — {name} — autorisations au {day}",
-        "zone": "Zone : {name}",
-        "sites": "Sites des HAD",
-        "gap": "Sans HAD autorisée en chimiothérapie",
-        "authorised": "autorisée en chimiothérapie",
-        "not_authorised": "non autorisée en chimiothérapie",
-        "main": "site principal",
-        "annex": "site annexe",
-        "status": "Statut",
-        "auth": "Chimiothérapie au {day}",
-        "yes": "oui",
-        "no": "non",
-        "patients": "Patients traités (thèse)",
-        "communes": "communes",
-        "inhabitants": "habitants",
-        "legend": "Légende",
-        "reconstructed": "Zones reconstituées d'après la thèse, non officielles",
-        "legend_auth": "autorisée en chimiothérapie (trait plein) ; tirets : non autorisée",
-        "legend_gap": "Communes sans HAD autorisée en chimiothérapie : {n}",
-        "basis": {"attached": "rattachée à", "associated": "établissement associé de"},
-        "legal": {
-            LegalStatus.public_hospital: "rattachée à un centre hospitalier public",
-            LegalStatus.private_clinic: "rattachée à une clinique privée",
-            LegalStatus.private_for_profit: "établissement privé à but lucratif",
-            LegalStatus.private_non_profit: "établissement privé à but non lucratif",
-        },
-    },
-    "en": {
-        "title": "HAD intervention zones — {name} — authorisations on {day}",
-        "zone": "Zone: {name}",
-        "sites": "HAD sites",
-        "gap": "No chemotherapy-authorised HAD",
-        "authorised": "authorised for chemotherapy",
-        "not_authorised": "not authorised for chemotherapy",
-        "main": "main site",
-        "annex": "annex site",
-        "status": "Status",
-        "auth": "Chemotherapy on {day}",
-        "yes": "yes",
-        "no": "no",
-        "patients": "Patients treated (thesis)",
-        "communes": "communes",
-        "inhabitants": "inhabitants",
-        "legend": "Legend",
-        "reconstructed": "Zones reconstructed from the thesis, not official",
-        "legend_auth": "authorised for chemotherapy (solid line); dashed: not authorised",
-        "legend_gap": "Communes with no chemotherapy-authorised HAD: {n}",
-        "basis": {"attached": "attached to", "associated": "associated with"},
-        "legal": {
-            LegalStatus.public_hospital: "attached to a public hospital",
-            LegalStatus.private_clinic: "attached to a private clinic",
-            LegalStatus.private_for_profit: "private for-profit establishment",
-            LegalStatus.private_non_profit: "private non-profit establishment",
-        },
-    },
-}
-
 
 def _dissolve(geoms: np.ndarray):
-    """Union of adjacent commune polygons (coverage union when they tile, else plain)."""
-    try:
-        merged = shapely.coverage_union_all(geoms)
-        if not merged.is_valid:
-            raise ValueError
-    except Exception:  # not a clean coverage: the robust (slower) union
-        merged = shapely.union_all(shapely.make_valid(geoms))
-    return shapely.make_valid(merged.simplify(SIMPLIFY_DEG, preserve_topology=True))
+    """Union of adjacent commune polygons, simplified for display."""
+    return dissolve(geoms, SIMPLIFY_DEG)
 
 
 def build_territory_map(loaded: LoadedTerritory, day: dt.date, lang: str = "fr"):
     """A folium map of the zones and sites of ``loaded`` with authorisations on ``day``.
+
+    Self-contained: it works with no network (see the module docstring).
 
     Raises
     ------
@@ -110,71 +62,69 @@ def build_territory_map(loaded: LoadedTerritory, day: dt.date, lang: str = "fr")
     """
     try:
         import folium
-        from branca.element import Element
     except ImportError as exc:  # pragma: no cover - folium is a dependency
         raise ImportError("the territory map needs folium: pip install folium") from exc
 
-    T = TEXT["en" if lang == "en" else "fr"]
+    T = map_labels(check_lang(lang))
+    sep = " : " if lang == "fr" else ": "
     t = loaded.territory
     gdf = loaded.communes_gdf
     esc = html.escape
-    minx, miny, maxx, maxy = gdf.total_bounds
-    fmap = folium.Map(
-        location=[(miny + maxy) / 2, (minx + maxx) / 2],
-        zoom_start=8,
-        tiles=None,
-        control_scale=True,
-    )
-    # Tiles load from the network when the HTML is opened; the file itself is self-contained data.
-    folium.TileLayer("OpenStreetMap", name="OpenStreetMap", control=False).add_to(fmap)
+    geoms = gdf.geometry.to_numpy()
+    title = T["terr_title"].format(name=t.name, day=day.isoformat())
+    fmap = offline_map(gdf.total_bounds, title)
+    add_background(fmap, geoms, gdf["department"].to_numpy(), T)
     pop = gdf["population"]
     colours = {h.id: PALETTE[i % len(PALETTE)] for i, h in enumerate(t.hads)}
     authorised = {h.id: h.authorised_on(day) for h in t.hads}
+    rows_of = {code: i for i, code in enumerate(gdf.index)}
     for had in t.hads:
         zone = t.zone_of(had.id)
         if zone is None:
             continue
         codes = sorted(zone.communes)
-        shape = _dissolve(gdf.geometry.loc[codes].to_numpy())
+        shape = _dissolve(geoms[[rows_of[c] for c in codes]])
         state = T["authorised"] if authorised[had.id] else T["not_authorised"]
         tip = (
-            f"<b>{esc(had.name)}</b><br>{esc(state)}<br>{len(codes)} {T['communes']}, "
-            f"{int(pop.loc[codes].sum()):,} {T['inhabitants']}"
-        ).replace(",", "\u202f" if lang != "en" else ",")
-        layer = folium.FeatureGroup(name=T["zone"].format(name=esc(had.name)), show=True)
+            f"<b>{esc(had.name)}</b><br>{esc(state)}<br>"
+            f"{number(len(codes), 0, lang)} {T['communes']}, "
+            f"{number(int(pop.loc[codes].sum()), 0, lang)} {T['inhabitants']}"
+        )
         colour = colours[had.id]
-        folium.GeoJson(
-            shapely.geometry.mapping(shape),
-            style_function=lambda _f, c=colour, a=authorised[had.id]: {
-                "color": c,
-                "weight": 2,
-                "fillColor": c,
-                "fillOpacity": 0.30,
-                "dashArray": None if a else "6 4",
-            },
-            tooltip=folium.Tooltip(tip),
-        ).add_to(layer)
+        style = {
+            "color": colour,
+            "weight": 2,
+            "fillColor": colour,
+            "fillOpacity": 0.30,
+            "dashArray": None if authorised[had.id] else "6 4",
+        }
+        layer = folium.FeatureGroup(name=esc(T["zone"].format(name=had.name)), show=True)
+        layer.add_child(
+            script(
+                f"L.geoJSON({feature_collection([shape], [{'h': had.id}])}, "
+                f"{{className: 'hadp-zone', style: {script_json(style)}}})\n"
+                f"  .bindTooltip({script_json(tip)}, {{sticky: true}}).addTo(__PARENT__);\n"
+            )
+        )
         layer.add_to(fmap)
 
-    covered = set().union(
-        *(z.communes for z in t.zones if authorised.get(z.had_id)), set()
-    )
+    covered = set().union(*(z.communes for z in t.zones if authorised.get(z.had_id)), set())
     gap_codes = [c for c in gdf.index if c not in covered]
     if gap_codes:
-        gap = folium.FeatureGroup(name=T["gap"], show=False)
-        folium.GeoJson(
-            shapely.geometry.mapping(_dissolve(gdf.geometry.loc[gap_codes].to_numpy())),
-            style_function=lambda _f: {
-                "color": "#000000",
-                "weight": 1,
-                "fillColor": "#000000",
-                "fillOpacity": 0.35,
-            },
-            tooltip=T["gap"],
-        ).add_to(gap)
+        gap = folium.FeatureGroup(name=esc(T["gap"]), show=False)
+        shape = _dissolve(geoms[[rows_of[c] for c in gap_codes]])
+        style = {"color": "#000000", "weight": 1, "fillColor": "#000000", "fillOpacity": 0.35}
+        gap.add_child(
+            script(
+                f"L.geoJSON({feature_collection([shape], [{}])}, "
+                f"{{className: 'hadp-gap', style: {script_json(style)}}})\n"
+                f"  .bindTooltip({script_json(esc(T['gap']))}, {{sticky: true}})"
+                ".addTo(__PARENT__);\n"
+            )
+        )
         gap.add_to(fmap)
 
-    sites = folium.FeatureGroup(name=T["sites"], show=True)
+    sites: list[list[Any]] = []
     for had in t.hads:
         auth = next((a for a in had.authorisations if a.valid_on(day)), None)
         if auth:
@@ -186,52 +136,55 @@ def build_territory_map(loaded: LoadedTerritory, day: dt.date, lang: str = "fr")
         else:
             auth_text = T["no"]
         for site in had.sites:
-            kind = T["main"] if site.kind.value == "main" else T["annex"]
+            main = site.kind.value == "main"
+            kind = T["main"] if main else T["annex"]
             popup = (
                 f"<b>{esc(had.name)}</b><br>{esc(site.town)} ({site.insee}), {kind}<br>"
-                f"{T['status']} : {esc(T['legal'][had.legal_status])}<br>"
-                f"{T['auth'].format(day=day.isoformat())} : {auth_text}<br>"
-                f"{T['patients']} : {had.patients_treated}"
+                f"{T['legal_status']}{sep}{esc(T['legal'][had.legal_status.value])}<br>"
+                f"{T['auth'].format(day=day.isoformat())}{sep}{auth_text}<br>"
+                f"{T['patients']}{sep}{had.patients_treated}"
             )
-            if lang == "en":
-                popup = popup.replace(" : ", ": ")
-            folium.CircleMarker(
-                location=[site.location.lat, site.location.lon],
-                radius=8 if site.kind.value == "main" else 5,
-                color="#000000",
-                weight=1,
-                fill=True,
-                fill_color=colours[had.id],
-                fill_opacity=1.0 if authorised[had.id] else 0.5,
-                popup=folium.Popup(popup, max_width=320),
-                tooltip=f"{esc(had.name)} — {esc(site.town)}",
-            ).add_to(sites)
-    sites.add_to(fmap)
-    folium.LayerControl(collapsed=False).add_to(fmap)
+            style = {
+                "radius": 8 if main else 5,
+                "color": "#000000",
+                "weight": 1,
+                "fillColor": colours[had.id],
+                "fillOpacity": 1.0 if authorised[had.id] else 0.5,
+            }
+            tooltip = f"{esc(had.name)} — {esc(site.town)}"
+            sites.append([site.location.lat, site.location.lon, style, popup, tooltip])
+    group = folium.FeatureGroup(name=esc(T["sites"]), show=True)
+    group.add_child(
+        script(
+            f"{script_json(sites)}.forEach(function (s) {{\n"
+            "  s[2].className = 'hadp-site';\n"
+            "  L.circleMarker([s[0], s[1]], s[2]).bindPopup(s[3], {maxWidth: 320})\n"
+            "    .bindTooltip(s[4]).addTo(__PARENT__);\n"
+            "});\n"
+        )
+    )
+    group.add_to(fmap)
 
     rows = "".join(
-        f"<div><span style='display:inline-block;width:12px;height:12px;"
-        f"background:{colours[h.id]};opacity:{1 if authorised[h.id] else 0.5};"
-        f"border:1px {'solid' if authorised[h.id] else 'dashed'} #000;margin-right:4px'></span>"
-        f"{esc(h.name)}{' ✚' if authorised[h.id] else ''}</div>"
+        "<div class='hadp-row'>"
+        + swatch(
+            colours[h.id],
+            "opacity:1;border:1px solid #000"
+            if authorised[h.id]
+            else "opacity:0.5;border:1px dashed #000",
+        )
+        + f"<span>{esc(h.name)}{' ✚' if authorised[h.id] else ''}</span></div>"
         for h in t.hads
     )
-    title = T["title"].format(name=esc(t.name), day=day.isoformat())
-    source = loaded.manifest.zones_source
-    # The embedded zones are a reconstruction: the map must not pass for the ARS's.
-    zones_note = T["reconstructed"] if "reconstruct" in source.lower() else esc(source)
     legend = (
-        "<div style='position:fixed;bottom:20px;left:20px;z-index:9999;background:white;"
-        "padding:8px;border:1px solid #888;font:12px sans-serif;max-height:60%;overflow:auto'>"
-        f"<b>{T['legend']}</b><br><i>{esc(title)}</i><br>{rows}"
-        f"<div>✚ {T['legend_auth']}</div>"
-        f"<div>{T['legend_gap'].format(n=len(gap_codes))}</div>"
-        f"<div><i>{zones_note}</i></div></div>"
+        f"<h1>{esc(T['legend'])}</h1><p><i>{esc(title)}</i></p>"
+        f"{zones_notice([loaded.manifest.zones_source], lang)}{rows}"
+        f"<p>{esc(T['legend_auth'])}</p>"
+        f"<p>{esc(T['legend_sites'])}</p>"
+        f"<p>{esc(T['legend_gap'].format(n=number(len(gap_codes), 0, lang)))}</p>"
+        f"<p class='hadp-small'>{esc(T['legend_departments'])}</p>"
     )
-    root: Any = fmap.get_root()  # a branca Figure: it has .html and .header
-    root.html.add_child(Element(legend))
-    root.header.add_child(Element(f"<title>{esc(title)}</title>"))
-    return fmap
+    return finish_map(fmap, legend)
 
 
 def write_territory_map(
@@ -242,5 +195,4 @@ def write_territory_map(
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     path = out / f"territoire_{loaded.territory.name}.html"
-    build_territory_map(loaded, day, lang).save(str(path))
-    return path
+    return write_map(build_territory_map(loaded, day, lang), path, lang)

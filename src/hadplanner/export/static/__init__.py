@@ -1,0 +1,1 @@
+"""Assets of the HTML maps (Leaflet, shipped, see README.md) and the code that inlines them."""
