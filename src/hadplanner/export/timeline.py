@@ -46,9 +46,9 @@ _DPI = 110
 _WIDTH_IN = 13.0
 _PANEL_IN = 1.75
 """Height of a cycle's panel (plan row, practice row and change labels)."""
-_GAP_IN = 0.95
+_GAP_IN = 1.05
 """Between panels: the day labels of one panel and the title of the next."""
-_TOP_IN, _BOTTOM_IN, _LEFT_IN, _RIGHT_IN = 0.75, 1.1, 1.45, 0.25
+_TOP_IN, _BOTTOM_IN, _LEFT_IN, _RIGHT_IN = 0.75, 1.25, 1.45, 0.25
 
 _MIN_BAR_DAYS = 0.12
 """Narrowest bar drawn (about 3 h): a shorter bag is widened to this, outlined."""
