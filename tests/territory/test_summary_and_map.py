@@ -85,6 +85,40 @@ def test_render_text_french_and_english(tiny):
     assert "1\u202f400" in fr and "1,400" in en
 
 
+ENGLISH_WORDS = ("Zones:", "RECONSTRUCTED", "thesis", "official", "Shared", "Departments",
+                 "covered", "in no zone", "authorised", "inhabitants", "drawn by", " yes ", " no ")
+FRENCH_WORDS = ("Zones :", "RECONSTITUÉES", "thèse", "Départements", "couverte", "hab.",
+                "partagées", "autorisées", " oui ", " non ", "« ")
+
+
+def test_french_summary_ends_in_french(occitanie):
+    """In French every line of the reference territory's summary is French, the last one too."""
+    text = render_text(summarise(occitanie, dt.date(2018, 6, 1)), "fr")
+    lines = text.splitlines()
+    assert lines[-1] == ("Zones : RECONSTITUÉES d'après la thèse, ce ne sont PAS les zones "
+                         "officielles de l'ARS (voir README.md).")
+    assert "Communes hors de toute zone : 0" in lines
+    assert "Départements — population dans la zone d'une HAD autorisée en chimiothérapie :" in lines
+    for line in lines:
+        assert not any(w in f" {line} " for w in ENGLISH_WORDS), line
+
+
+def test_english_summary_is_english(occitanie):
+    """In English every line is English, the manifest's zones note printed as it is."""
+    text = render_text(summarise(occitanie, dt.date(2018, 6, 1)), "en")
+    lines = text.splitlines()
+    assert lines[-1].startswith("Zones: RECONSTRUCTED from thesis 004")
+    for line in lines:
+        assert not any(w in f" {line} " for w in FRENCH_WORDS), line
+
+
+def test_french_summary_quotes_a_free_text_zones_note(tiny):
+    """A zones note other than a reconstruction is quoted as data, in a French line."""
+    lines = render_text(summarise(tiny, dt.date(2018, 6, 1))).splitlines()
+    assert lines[-1] == "Zones : source indiquée par le territoire : « test data, drawn by hand »."
+    assert "HAD Centre et HAD Est (09) : 1 commune, 200 hab." in [ln.strip() for ln in lines]
+
+
 def test_map_has_a_layer_per_zone_and_sites(tiny, tmp_path):
     """The HTML map holds one named layer per zone, the sites' popups and a French legend."""
     path = write_territory_map(tiny, tmp_path, day=dt.date(2018, 6, 1))

@@ -2,13 +2,19 @@
 
 French is the default language of every output (the users are the coordinator
 nurse, the pharmacy and the HAD teams of a French hospital); English is offered
-for readers outside it. Dates always carry their UTC offset, because a plan can
-straddle a daylight-saving change and "10:00" alone would then be ambiguous.
+for readers outside it. :func:`instant` always writes the UTC offset (files read
+by programs); the printed tables use :func:`when`, which writes it only where
+a local time happens twice (the autumn change, 02:00-03:00), and say once,
+with :func:`offset_change_notes`, when the offset changes inside the table.
+
+:data:`WORDS` is the one table of words shared by the outputs (both
+languages); :func:`word` reads it.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -26,6 +32,79 @@ _WEEKDAYS = {
 
 _WEEKDAY_CODES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
+_MONTHS = {
+    "fr": ("janv.", "févr.", "mars", "avr.", "mai", "juin", "juil.", "août", "sept.", "oct.",
+           "nov.", "déc."),
+    "en": ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"),
+}
+
+WORDS: dict[str, dict[str, str]] = {
+    "fr": {
+        # Legal time (daylight saving) notes of the printed tables.
+        "dst_spring": "Heure légale : passage à l'heure d'été le {day} à {clock} "
+        "({before} -> {after}) ; les heures sont locales, les durées en heures réelles.",
+        "dst_autumn": "Heure légale : passage à l'heure d'hiver le {day} à {clock} "
+        "({before} -> {after}) ; les heures sont locales, les durées en heures réelles ; "
+        "de {repeat_from} à {clock}, les heures vécues deux fois portent leur décalage UTC.",
+        "dst_short": "{before} -> {after}",
+        # The practice's moves away from its fixed days (plan table).
+        "deviations": "Écarts de la pratique à ses jours fixes :",
+        "no_deviation": "La pratique tient ses jours fixes sur toute la demande.",
+        "dev_earlier": "Cycle {n} : changement du {fixed} avancé au {to} ({why})",
+        "dev_later": "Cycle {n} : changement du {fixed} reporté au {to} ({why})",
+        "dev_split": "Cycle {n} : changement du {fixed} remplacé par ceux du {to} ({why})",
+        "dev_skipped": "Cycle {n} : pas de changement le {fixed} ({why})",
+        "dev_extra": "Cycle {n} : changement supplémentaire le {to} ({why})",
+        "and": "et",
+        "public_holiday": "{name}",
+        "production_closed": "PUI fermée",
+        "day_hospital_closed": "hôpital de jour fermé",
+        "had_nurse_closed": "pas de visite infirmière HAD",
+        "bag_limit": "une poche ne peut pas durer jusqu'au jour fixe : durée maximale, stabilité",
+        "early_preparation": "poche préparée avant son jour de pose, PUI fermée : "
+        "sa stabilité ne va pas jusqu'au jour fixe",
+        "too_close": "moins de 24 h après le changement précédent",
+        "reaches_dose_change": "la poche en cours va jusqu'au changement de débit prescrit",
+        "reaches_end": "la poche en cours va jusqu'à la fin du cycle",
+        "before_boundary": "une poche ne peut pas durer jusqu'au changement de débit "
+        "ou à la fin du cycle",
+        # Territory summary: where the zones come from.
+        "zones_reconstructed": "Zones : RECONSTITUÉES d'après la thèse, ce ne sont PAS les "
+        "zones officielles de l'ARS (voir README.md).",
+        "zones_source": "Zones : source indiquée par le territoire : « {source} ».",
+    },
+    "en": {
+        "dst_spring": "Legal time: summer time starts on {day} at {clock} "
+        "({before} -> {after}); times are local, durations in real hours.",
+        "dst_autumn": "Legal time: summer time ends on {day} at {clock} "
+        "({before} -> {after}); times are local, durations in real hours; "
+        "from {repeat_from} to {clock}, times that happen twice carry their UTC offset.",
+        "dst_short": "{before} -> {after}",
+        "deviations": "Where the practice leaves its fixed days:",
+        "no_deviation": "The practice keeps its fixed days throughout the request.",
+        "dev_earlier": "Cycle {n}: the change of {fixed} brought forward to {to} ({why})",
+        "dev_later": "Cycle {n}: the change of {fixed} put off to {to} ({why})",
+        "dev_split": "Cycle {n}: the change of {fixed} replaced by changes on {to} ({why})",
+        "dev_skipped": "Cycle {n}: no change on {fixed} ({why})",
+        "dev_extra": "Cycle {n}: an extra change on {to} ({why})",
+        "and": "and",
+        "public_holiday": "{name}",
+        "production_closed": "PUI closed",
+        "day_hospital_closed": "day hospital closed",
+        "had_nurse_closed": "no HAD nurse visit",
+        "bag_limit": "a bag cannot last until the fixed day: maximum length, stability",
+        "early_preparation": "bag prepared before the day it was hung, PUI closed: "
+        "its stability does not reach the fixed day",
+        "too_close": "less than 24 h after the previous change",
+        "reaches_dose_change": "the bag in place lasts until the prescribed rate change",
+        "reaches_end": "the bag in place lasts until the end of the cycle",
+        "before_boundary": "a bag cannot last until the rate change or the end of the cycle",
+        "zones_reconstructed": "Zones: RECONSTRUCTED from the thesis, NOT the official ARS "
+        "zones (see README.md).",
+        "zones_source": "Zones: source given by the territory: \"{source}\".",
+    },
+}
+
 _CHANGED_BY = {
     "fr": {
         ChangedBy.inpatient: "hospitalisation",
@@ -38,6 +117,12 @@ _CHANGED_BY = {
         ChangedBy.had_nurse: "HAD nurse",
     },
 }
+
+
+def word(key: str, lang: str = "fr", **fields: object) -> str:
+    """The text of `key` in `lang` from :data:`WORDS`, its ``{fields}`` filled in."""
+    text = WORDS[lang][key]
+    return text.format(**fields) if fields else text
 
 
 def check_lang(lang: str) -> str:
@@ -92,6 +177,113 @@ def instant(value: dt.datetime, lang: str = "fr") -> str:
     """A local instant with weekday and offset: ``lun. 04/01/2027 10:00 (+01:00)``."""
     loc = local(value)
     return f"{date(loc, lang)} {loc:%H:%M} ({offset(loc)})"
+
+
+def month(value: dt.date | dt.datetime, lang: str = "fr") -> str:
+    """Month and year: ``janv. 2027`` / ``Jan 2027``."""
+    if isinstance(value, dt.datetime):
+        value = local(value).date()
+    return f"{_MONTHS[lang][value.month - 1]} {value.year}"
+
+
+def day_month(value: dt.date | dt.datetime, lang: str = "fr") -> str:
+    """Day and month without the year: ``04/01`` / ``4 Jan``."""
+    if isinstance(value, dt.datetime):
+        value = local(value).date()
+    if lang == "fr":
+        return f"{value:%d/%m}"
+    return f"{value.day} {_MONTHS[lang][value.month - 1]}"
+
+
+def short_date(value: dt.date | dt.datetime, lang: str = "fr") -> str:
+    """A day with its weekday, without the year: ``lun. 04/01`` / ``Mon 4 Jan``."""
+    return f"{weekday(value, lang)} {day_month(value, lang)}"
+
+
+def is_ambiguous(value: dt.datetime) -> bool:
+    """True when the local wall time of `value` happens twice (autumn change, 02:00-03:00)."""
+    loc = local(value)
+    return loc.replace(fold=1 - loc.fold).utcoffset() != loc.utcoffset()
+
+
+def when(value: dt.datetime, lang: str = "fr", *, year: bool = False) -> str:
+    """A local instant for a printed table: ``lun. 04/01 10:00``.
+
+    The UTC offset is written only when the local time happens twice (the
+    autumn change): ``dim. 31/10 02:30 (+02:00)``. With `year`, the day is
+    written as :func:`date` does (``lun. 04/01/2027 10:00``).
+    """
+    loc = local(value)
+    day = date(loc, lang) if year else short_date(loc, lang)
+    text = f"{day} {loc:%H:%M}"
+    return f"{text} ({offset(loc)})" if is_ambiguous(loc) else text
+
+
+def offset_changes(
+    start: dt.datetime, end: dt.datetime
+) -> list[tuple[dt.datetime, dt.timedelta, dt.timedelta]]:
+    """The UTC offset changes of Europe/Paris in ``[start, end]``.
+
+    Returns
+    -------
+    list
+        ``(instant, offset before, offset after)`` in time order; `instant`
+        is the first instant of the new offset, in Europe/Paris.
+    """
+    out = []
+    day = local(start).date()
+    last = local(end).date()
+    while day <= last:
+        midnight = dt.datetime.combine(day, dt.time(0), tzinfo=PARIS)
+        nxt = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(0), tzinfo=PARIS)
+        if midnight.utcoffset() != nxt.utcoffset():
+            t = midnight.astimezone(dt.UTC)
+            before = midnight.utcoffset() or dt.timedelta(0)
+            while (t.astimezone(PARIS).utcoffset() or dt.timedelta(0)) == before:
+                t += dt.timedelta(minutes=15)
+            change = t.astimezone(PARIS)
+            after = change.utcoffset() or dt.timedelta(0)
+            if start.astimezone(dt.UTC) <= t <= end.astimezone(dt.UTC):
+                out.append((change, before, after))
+        day += dt.timedelta(days=1)
+    return out
+
+
+def utc_label(off: dt.timedelta) -> str:
+    """``UTC+1``, ``UTC+2``, ``UTC+5:30``."""
+    minutes = int(off.total_seconds() // 60)
+    sign = "+" if minutes >= 0 else "-"
+    h, m = divmod(abs(minutes), 60)
+    return f"UTC{sign}{h}" + (f":{m:02d}" if m else "")
+
+
+def offset_change_notes(start: dt.datetime, end: dt.datetime, lang: str = "fr") -> list[str]:
+    """One note line per legal-time change between `start` and `end` (none most of the year).
+
+    The wall clock of the change is the one read before it: 02:00 in spring
+    (clocks go to 03:00), 03:00 in autumn (clocks go back to 02:00).
+    """
+    notes = []
+    for change, before, after in offset_changes(start, end):
+        wall = (change.astimezone(dt.UTC) + before).replace(tzinfo=None)
+        repeat = (change.astimezone(dt.UTC) + after).replace(tzinfo=None)
+        key = "dst_spring" if after > before else "dst_autumn"
+        notes.append(word(key, lang, day=date(change, lang), clock=f"{wall:%H:%M}",
+                          before=utc_label(before), after=utc_label(after),
+                          repeat_from=f"{repeat:%H:%M}"))
+    return notes
+
+
+@functools.lru_cache(maxsize=32)
+def _holidays(year: int, lang: str) -> dict[dt.date, str]:
+    import holidays
+
+    return dict(holidays.France(years=year, language="fr" if lang == "fr" else "en_US"))
+
+
+def holiday_name(day: dt.date, lang: str = "fr") -> str | None:
+    """The French public holiday on `day` in `lang` (``Noël`` / ``Christmas Day``), or None."""
+    return _holidays(day.year, lang).get(day)
 
 
 def changed_by(who: ChangedBy | str, lang: str = "fr") -> str:

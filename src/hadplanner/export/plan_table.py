@@ -2,7 +2,13 @@
 
 One block per cycle (one line per bag), the plan's totals, then the plan set
 against the current practice (fixed weekday pairs, 3- and 4-day bags) on the
-same request. French by default; ``lang="en"`` for English.
+same request, with one line for each fixed day the practice could not keep.
+French by default; ``lang="en"`` for English.
+
+Times are local wall times without their UTC offset (``lun. 04/01 10:00``).
+When the legal time changes inside the table (last Sunday of March or of
+October), a note under the title says so once, and the times that happen
+twice in October (02:00-03:00) carry their offset.
 """
 
 from __future__ import annotations
@@ -12,7 +18,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from hadplanner.export import _labels as L
-from hadplanner.models.plan import Baseline, CyclePlan, Plan, PlanTotals
+from hadplanner.models.plan import Baseline, CyclePlan, Plan, PlanTotals, PracticeDeviation
 
 _TEXT: dict[str, dict[str, Any]] = {
     "fr": {
@@ -109,18 +115,18 @@ def _cycle_lines(cycle: CyclePlan, lang: str) -> list[str]:
         t["cycle"].format(
             n=cycle.number,
             regimen=cycle.regimen,
-            start=L.instant(cycle.start, lang),
-            end=L.instant(cycle.end, lang),
+            start=L.when(cycle.start, lang, year=True),
+            end=L.when(cycle.end, lang, year=True),
         ),
-        t["inpatient"].format(until=L.instant(cycle.inpatient_until, lang)),
+        t["inpatient"].format(until=L.when(cycle.inpatient_until, lang, year=True)),
         "",
     ]
     rows = [
         (
             str(bag.index),
-            L.instant(bag.prepared_at, lang),
-            L.instant(bag.start, lang),
-            L.instant(bag.end, lang),
+            L.when(bag.prepared_at, lang),
+            L.when(bag.start, lang),
+            L.when(bag.end, lang),
             L.hours(bag.duration_h, lang),
             L.hours(bag.overfill_h, lang),
             L.number(bag.rate_ug_per_day, 1, lang),
@@ -137,6 +143,30 @@ def _cycle_lines(cycle: CyclePlan, lang: str) -> list[str]:
         )
     )
     return lines
+
+
+def _deviation_line(dev: PracticeDeviation, lang: str) -> str:
+    """One line saying which fixed day the practice left, for what, and why."""
+    why = []
+    for code in dev.reasons:
+        if code == "public_holiday" and dev.fixed_day is not None:
+            name = L.holiday_name(dev.fixed_day, lang) or dev.holiday or "?"
+            why.append(L.word(code, lang, name=name))
+        else:
+            why.append(L.word(code, lang))
+    days = [L.short_date(c, lang) for c in dev.changes]
+    joiner = f" {L.word('and', lang)} " + ("du " if lang == "fr" else "")
+    to = ", ".join(days[:-1]) + joiner + days[-1] if len(days) > 1 else "".join(days)
+    if dev.fixed_day is None:
+        key = "dev_extra"
+    elif not dev.changes:
+        key = "dev_skipped"
+    elif len(dev.changes) > 1:
+        key = "dev_split"
+    else:
+        key = "dev_earlier" if L.local(dev.changes[0]).date() < dev.fixed_day else "dev_later"
+    fixed = L.short_date(dev.fixed_day, lang) if dev.fixed_day is not None else ""
+    return L.word(key, lang, n=dev.cycle, fixed=fixed, to=to, why=", ".join(why))
 
 
 def _totals_row(totals: PlanTotals | Baseline) -> tuple[float | None, ...]:
@@ -161,6 +191,11 @@ def _comparison_lines(plan: Plan, lang: str) -> list[str]:
     elif base.weekdays:
         pair = "/".join(L.weekday_code_label(d, lang) for d in base.weekdays)
         lines.append(t["practice_days"].format(pair=pair))
+        if base.deviations:
+            lines.append(L.word("deviations", lang))
+            lines += ["  " + _deviation_line(dev, lang) for dev in base.deviations]
+        else:
+            lines.append(L.word("no_deviation", lang))
         lines.append("")
     mine = _totals_row(plan.totals)
     theirs = _totals_row(base) if base.feasible else (None,) * len(mine)
@@ -172,6 +207,15 @@ def _comparison_lines(plan: Plan, lang: str) -> list[str]:
                      saving))
     lines += _grid(t["row_headers"], rows, {1, 2, 3})
     return lines
+
+
+def _legal_time_notes(plan: Plan, lang: str) -> list[str]:
+    """The note on each legal-time change between the first preparation and the last end."""
+    if not plan.cycles:
+        return []
+    first = min((b.prepared_at for c in plan.cycles for b in c.bags), key=lambda t: t.timestamp())
+    last = max((c.end for c in plan.cycles), key=lambda t: t.timestamp())
+    return L.offset_change_notes(first, last, lang)
 
 
 def plan_table(plan: Plan, lang: str = "fr", notes: Sequence[str] = ()) -> str:
@@ -198,6 +242,7 @@ def plan_table(plan: Plan, lang: str = "fr", notes: Sequence[str] = ()) -> str:
         t["title"].format(patient=plan.patient_id, drug=plan.drug),
         t["mode"].format(who=L.changed_by(plan.change_mode, lang)),
         *notes,
+        *_legal_time_notes(plan, lang),
         "",
     ]
     for cycle in plan.cycles:

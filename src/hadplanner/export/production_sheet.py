@@ -8,6 +8,7 @@ are typed (see :mod:`hadplanner.export._spreadsheet`).
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 from hadplanner.export import _labels as L
@@ -124,7 +125,12 @@ def production_sheet_text(sheet: ProductionSheet, lang: str = "fr") -> str:
     """A readable summary: one block per production day."""
     L.check_lang(lang)
     t = _TEXT[lang]
-    lines = [_TITLE[lang], ""]
+    # Times without their UTC offset; a note when the legal time changes in the sheet.
+    preps = [p for day in sheet.days for p in day.preparations]
+    notes = L.offset_change_notes(min((p.prepared_at for p in preps), key=dt.datetime.timestamp),
+                                  max((p.hang_at for p in preps), key=dt.datetime.timestamp),
+                                  lang) if preps else []
+    lines = [_TITLE[lang], *notes, ""]
     for day in sheet.days:
         flag = f"  ⚠ {t['over'].format(cap=sheet.capacity_per_day)}" if day.over_capacity else ""
         lines.append(f"{L.date(day.day, lang)} — {len(day.preparations)} {t['bags']}{flag}")
@@ -132,7 +138,7 @@ def production_sheet_text(sheet: ProductionSheet, lang: str = "fr") -> str:
             lines.append(
                 f"  {L.local(p.prepared_at):%H:%M}  {p.patient_id:<8} "
                 f"{t['cycle']} {p.cycle} {t['bag']} {p.bag:>2}  "
-                f"{L.number(p.dose_ug, 2, lang):>8} {t['ug']}  → {L.instant(p.hang_at, lang)}"
+                f"{L.number(p.dose_ug, 2, lang):>8} {t['ug']}  → {L.when(p.hang_at, lang)}"
             )
         lines.append("  " + t["day_total"].format(
             dose=L.number(day.dose_ug, 2, lang), shared=day.vials_shared,

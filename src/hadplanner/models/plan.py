@@ -66,6 +66,26 @@ class PlanTotals(Model):
     """HAD nurse visits for a bag change."""
 
 
+class PracticeDeviation(Model):
+    """A fixed change day the practice could not keep, or a change it added.
+
+    Written by :func:`hadplanner.schedule.baseline.practice_deviations`; the
+    plan table prints one line for each.
+    """
+
+    cycle: int = Field(ge=1)
+    fixed_day: dt.date | None = None
+    """The fixed weekday the practice could not use (None for an extra change)."""
+    changes: tuple[Instant, ...] = ()
+    """The practice's changes made instead, in time order (none: the day was skipped)."""
+    reasons: tuple[str, ...] = ()
+    """Why, as codes: ``public_holiday``, ``production_closed``, ``day_hospital_closed``,
+    ``had_nurse_closed``, ``bag_limit``, ``early_preparation``, ``too_close``,
+    ``reaches_dose_change``, ``reaches_end``, ``before_boundary``."""
+    holiday: str | None = None
+    """The public holiday's name (English, from the ``holidays`` package) on `fixed_day`."""
+
+
 class Baseline(Model):
     """The practice to beat on the same request (fixed weekday pairs, 3/4-day bags)."""
 
@@ -80,6 +100,8 @@ class Baseline(Model):
     day_hospital_trips: int | None = None
     nurse_visits: int | None = None
     cycles: tuple[CyclePlan, ...] = ()
+    deviations: tuple[PracticeDeviation, ...] = ()
+    """Each fixed day the practice could not keep and what it did instead."""
 
 
 class Plan(Model):

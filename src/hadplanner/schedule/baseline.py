@@ -81,9 +81,23 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from hadplanner.models.drug import Drug, load_drug
-from hadplanner.models.plan import Bag, Baseline, ChangedBy, CyclePlan, Plan, PlanTotals
+from hadplanner.models.plan import (
+    Bag,
+    Baseline,
+    ChangedBy,
+    CyclePlan,
+    Plan,
+    PlanTotals,
+    PracticeDeviation,
+)
 from hadplanner.models.request import PARIS, UTC, Request, Settings
-from hadplanner.schedule.calendars import Calendars, calendars_from_settings, wall
+from hadplanner.schedule.calendars import (
+    Calendars,
+    calendars_from_settings,
+    is_public_holiday,
+    public_holiday_name,
+    wall,
+)
 from hadplanner.schedule.regimen import CycleSpec, cycle_specs
 from hadplanner.schedule.totals import totals_of
 
@@ -475,4 +489,127 @@ def practice_plan(request: Request, drug: Drug | None = None, *,
         feasible=True, weekdays=pair, bags=totals.bags, vials=totals.vials, euros=totals.euros,
         day_hospital_trips=totals.day_hospital_trips, nurse_visits=totals.nurse_visits,
         cycles=cycles,
+        deviations=practice_deviations(cycles, request, pair, calendars=cal, specs=specs),
     )
+
+
+# --- Explaining the practice's moves (read after the fact, for the plan table) ---
+#
+# The practice's cycles are read back rather than instrumented: whatever the
+# rules above decide, a fixed weekday with no change on it is a deviation,
+# explained by the calendars (holiday, closures) or, when the day itself was
+# open, by the bag rules (96 h, stability, 24 h shortest bag).
+
+
+def _local_day(t: dt.datetime) -> dt.date:
+    return t.astimezone(PARIS).date()
+
+
+def _day_reasons(day: dt.date, who: str, cal: Calendars) -> list[str]:
+    """Why no practice change can happen on ``day`` by ``who`` (calendar reasons only)."""
+    reasons = []
+    changer = cal.of(who) if who != "inpatient" else None
+    if is_public_holiday(day) and (cal.production.closed_on_holidays
+                                   or (changer is not None and changer.closed_on_holidays)):
+        reasons.append("public_holiday")
+    if not cal.production.is_open_day(day):
+        reasons.append("production_closed")
+    if changer is not None and not changer.is_open_day(day):
+        reasons.append(f"{who}_closed")
+    return reasons
+
+
+def _cycle_deviations(cycle: CyclePlan, spec: CycleSpec, fixed: set[int],
+                      cal: Calendars) -> list[PracticeDeviation]:
+    """The deviations of one practice cycle from its fixed weekdays."""
+    # Instants are compared in UTC: same-zone datetimes compare by wall clock.
+    forced = {_u(t) for t in spec.dose_changes} | {_u(spec.t0), _u(spec.t_end)}
+    changes = [_u(b.start) for b in cycle.bags[1:]]
+    on_fixed = {c for c in changes if _local_day(c).weekday() in fixed and c not in forced}
+    # The slot is the latest time of day of the changes kept on fixed days
+    # (others were moved earlier that day for stability).
+    slot = max((c.astimezone(PARIS).time() for c in on_fixed), default=DEFAULT_SLOT)
+    anchors = sorted({_u(spec.t0), _u(spec.t_end), *(c for c in changes
+                                                     if c in forced or c in on_fixed)})
+    moved = [c for c in changes if c not in forced and c not in on_fixed]
+    covered = {_local_day(spec.t0), _local_day(spec.t_end), *(_local_day(c) for c in changes)}
+    uncovered = []
+    day = _local_day(spec.t0)
+    while day <= _local_day(spec.t_end):
+        if day.weekday() in fixed and day not in covered:
+            uncovered.append(day)
+        day += dt.timedelta(days=1)
+    bag_ending = {_u(b.end): b for b in cycle.bags}
+
+    def who_on(day: dt.date) -> str:
+        return "inpatient" if _u(wall(day, slot)) <= _u(spec.inpatient_end) else spec.change_mode
+
+    out = []
+    for a, b in zip(anchors, anchors[1:], strict=False):
+        days = [d for d in uncovered if _local_day(a) < d < _local_day(b)]
+        extra = [c for c in moved if a < c < b]
+        if not days:
+            for c in extra:
+                why = "before_boundary" if b in forced else "bag_limit"
+                out.append(PracticeDeviation(cycle=cycle.number, changes=(c.astimezone(PARIS),),
+                                             reasons=(why,)))
+            continue
+        assigned: dict[dt.date, list[dt.datetime]] = {d: [] for d in days}
+        for c in extra:
+            # The nearest fixed day; on a tie, the later one (a change brought forward).
+            d = min(days, key=lambda d: (abs((d - _local_day(c)).days), -d.toordinal()))
+            assigned[d].append(c)
+        for d in days:
+            reasons = _day_reasons(d, who_on(d), cal)
+            instead = assigned[d]
+            if not reasons:
+                if instead:
+                    # The bag that ends at the first change made instead.
+                    first = bag_ending[instead[0]]
+                    early = _local_day(first.prepared_at) != _local_day(first.start)
+                    reasons = ["early_preparation" if early else "bag_limit"]
+                else:
+                    k = _u(wall(d, slot))
+                    before = max((c for c in [a, *changes] if c < k), default=a)
+                    short = _hours(before, k) < SHORTEST_BAG_H
+                    reasons = ["too_close" if short else
+                               "reaches_end" if b == _u(spec.t_end) else
+                               "reaches_dose_change" if b in forced else "bag_limit"]
+            out.append(PracticeDeviation(
+                cycle=cycle.number, fixed_day=d,
+                changes=tuple(c.astimezone(PARIS) for c in instead), reasons=tuple(reasons),
+                holiday=public_holiday_name(d) if "public_holiday" in reasons else None,
+            ))
+    return out
+
+
+def practice_deviations(cycles: Sequence[CyclePlan], request: Request, pair: tuple[str, str],
+                        *, calendars: Calendars | None = None,
+                        specs: Sequence[CycleSpec] | None = None,
+                        ) -> tuple[PracticeDeviation, ...]:
+    """Where the practice's `cycles` leave the fixed weekdays `pair`, and why.
+
+    A fixed weekday of a cycle with no change on it is one deviation; the
+    changes made instead (on other days, between the same kept changes) are
+    attached to the nearest such day. The reasons are the calendar's (public
+    holiday, PUI or changer closed) when that day is closed, else the bag
+    rules' (96 h maximum and stability, the 24 h shortest bag, a prescribed
+    change reached). A change between kept days with no fixed day to replace
+    is an extra change (``fixed_day`` None).
+
+    Returns
+    -------
+    tuple of PracticeDeviation
+        In cycle and time order; empty when the practice kept every fixed day.
+    """
+    cal = calendars or calendars_from_settings(request.settings)
+    if specs is None:
+        specs = cycle_specs(request, load_drug(request.drug))
+    by_number = {s.number: s for s in specs}
+    fixed = {_WEEKDAY_INDEX[d] for d in pair}
+    out: list[PracticeDeviation] = []
+    for cycle in cycles:
+        spec = by_number.get(cycle.number)
+        if spec is not None:
+            out += _cycle_deviations(cycle, spec, fixed, cal)
+    return tuple(out)

@@ -10,6 +10,7 @@ import datetime as dt
 from itertools import combinations
 from pathlib import Path
 
+from hadplanner.export._labels import check_lang, word
 from hadplanner.models.base import Model
 from hadplanner.models.territory import HAD, LegalStatus, Territory
 from hadplanner.territory.loading import LoadedTerritory
@@ -182,13 +183,13 @@ LABELS = {
         "no": "non",
         "total": "Total",
         "shared": "Zones partagées",
-        "depts": "Départements : population dans la zone d'une HAD autorisée en chimiothérapie",
+        "depts": "Départements — population dans la zone d'une HAD autorisée en chimiothérapie",
         "dept": "Dép.",
         "covered": "Couverte",
         "unzoned": "Communes hors de toute zone",
         "authorised_hads": "HAD autorisées en chimiothérapie",
-        "zones_source": "Zones",
         "and": "et",
+        "inhabitants": "hab.",
     },
     "en": {
         "title": "Territory {name} on {date}",
@@ -201,13 +202,13 @@ LABELS = {
         "no": "no",
         "total": "Total",
         "shared": "Shared areas",
-        "depts": "Departments: population in the zone of a chemotherapy-authorised HAD",
+        "depts": "Departments — population in the zone of a chemotherapy-authorised HAD",
         "dept": "Dept",
         "covered": "Covered",
         "unzoned": "Communes in no zone",
         "authorised_hads": "Chemotherapy-authorised HADs",
-        "zones_source": "Zones",
         "and": "and",
+        "inhabitants": "inhabitants",
     },
 }
 
@@ -217,9 +218,31 @@ def _n(x: int, lang: str) -> str:
     return s.replace(",", "\u202f") if lang == "fr" else s
 
 
+def _pct(share: float, lang: str) -> str:
+    """``68 %`` in French (a space before the sign), ``68%`` in English."""
+    return f"{share:.0%}".replace("%", "\u202f%") if lang == "fr" else f"{share:.0%}"
+
+
+def _zones_line(source: str, lang: str) -> str:
+    """Where the zones come from, in `lang`.
+
+    The manifest's note is free text (English in the shipped territories):
+    English output prints it as is; French output says in French that
+    reconstructed zones are not the ARS's, and otherwise quotes the note as
+    data.
+    """
+    if lang == "en":
+        return f"Zones: {source}"
+    if "reconstruct" in source.lower():
+        return word("zones_reconstructed", lang)
+    return word("zones_source", lang, source=source)
+
+
 def render_text(summary: TerritorySummary, lang: str = "fr") -> str:
-    """The summary as a plain-text table (``lang``: ``fr`` or ``en``)."""
-    L = LABELS["en" if lang == "en" else "fr"]
+    """The summary as a plain-text table (``lang``: ``fr`` or ``en``), every line in `lang`."""
+    lang = check_lang(lang)
+    L = LABELS[lang]
+    colon = " :" if lang == "fr" else ":"
     names = {h.id: h.name for h in summary.hads}
     w = max(len(h.name) for h in summary.hads) if summary.hads else 10
     lines = [L["title"].format(name=summary.territory, date=summary.date.isoformat()), ""]
@@ -240,30 +263,32 @@ def render_text(summary: TerritorySummary, lang: str = "fr") -> str:
         f"{L['total']:<{w}}  {'':<16}  {t.authorised_hads:>2}/{t.hads:<3}  {t.communes:>8}  "
         f"{_n(t.population, lang):>11}",
         "",
-        f"{L['unzoned']}: {t.unzoned_communes}",
-        f"{L['authorised_hads']}: {t.authorised_hads}/{t.hads} — {L['communes'].lower()} "
-        f"{t.authorised_communes}/{t.communes}, {L['population'].lower()} "
+        f"{L['unzoned']}{colon} {t.unzoned_communes}",
+        f"{L['authorised_hads']}{colon} {t.authorised_hads}/{t.hads} — "
+        f"{L['communes'].lower()} {t.authorised_communes}/{t.communes}, "
+        f"{L['population'].lower()} "
         f"{_n(t.authorised_population, lang)}/{_n(t.population, lang)} "
-        f"({t.authorised_population / max(t.population, 1):.0%})",
+        f"({_pct(t.authorised_population / max(t.population, 1), lang)})",
         "",
-        f"{L['shared']}:",
+        f"{L['shared']}{colon}",
     ]
     for s in summary.shared_areas:
         a, b = (names[i] for i in s.had_ids)
-        word = L["communes"].lower() if s.communes > 1 else L["communes"].lower()[:-1]
+        noun = L["communes"].lower() if s.communes > 1 else L["communes"].lower()[:-1]
         lines.append(
-            f"  {a} {L['and']} {b} ({', '.join(s.departments)}): {s.communes} "
-            f"{word}, {_n(s.population, lang)}"
+            f"  {a} {L['and']} {b} ({', '.join(s.departments)}){colon} {s.communes} "
+            f"{noun}, {_n(s.population, lang)} {L['inhabitants']}"
         )
-    lines += ["", f"{L['depts']}:"]
+    lines += ["", f"{L['depts']}{colon}"]
     for d in summary.departments:
         share = d.authorised_population / max(d.population, 1)
         lines.append(
-            f"  {d.department}: {d.communes:>4} {L['communes'].lower()}, "
-            f"{_n(d.population, lang):>9} — {L['covered'].lower()} {share:>4.0%}"
+            f"  {d.department}{colon} {d.communes:>4} {L['communes'].lower()}, "
+            f"{_n(d.population, lang):>9} {L['inhabitants']} — {L['covered'].lower()} "
+            f"{_pct(share, lang):>5}"
         )
     if summary.zones_source:
-        lines += ["", f"{L['zones_source']}: {summary.zones_source}"]
+        lines += ["", _zones_line(summary.zones_source, lang)]
     return "\n".join(lines) + "\n"
 
 
