@@ -85,3 +85,19 @@ def test_plan_examples_writes_four_files_per_patient(tmp_path):
     names = {p.name for p in (tmp_path / "plans").iterdir()}
     assert len(names) == 4 * len(plans)
     assert {f"{p.patient_id}-plan.png" for p in plans} <= names
+
+
+def test_settings_looser_than_the_label_are_said_in_every_output(tmp_path):
+    """A longer stability than the label's is planned as asked, and said on stderr, JSON, table."""
+    req = yaml.safe_load((examples_dir() / "P002-child-day-hospital.yaml").read_text())
+    req["settings"] = {**(req.get("settings") or {}), "stability_h": 120}
+    path = tmp_path / "r.yaml"
+    path.write_text(yaml.safe_dump(req))
+    warning = "settings.stability_h 120 h differs from blinatumomab's 96 h"
+    out = _run(str(path), "--json")
+    assert out.returncode == 0, out.stderr
+    assert f"warning: {warning}" in out.stderr
+    assert any(warning in w for w in json.loads(out.stdout)["warnings"])
+    table = _run(str(path), "--out", str(tmp_path / "o"))
+    assert f"Attention : {warning}" in table.stdout
+    assert warning in (tmp_path / "o" / "P002-plan.txt").read_text()

@@ -54,3 +54,30 @@ def test_home_outside_the_territory_uses_the_national_commune_table():
     tr = resolve_transport(_request({"commune": "75056"}))
     assert tr.source == "territory"
     assert tr.hours > 5
+
+
+@pytest.mark.parametrize("point", [{"lat": 43.2, "lon": 3.9},      # the Gulf of Lion, off Sète
+                                   {"lat": 48.85, "lon": 2.35},    # Paris: outside the territory
+                                   {"lat": 42.5, "lon": 1.5}])     # Andorra
+def test_home_point_outside_every_commune_is_refused(point):
+    """A point in the sea, abroad or outside the territory gets no straight-line road time."""
+    with pytest.raises(InputError, match="lies in no commune of territory 'occitanie'"):
+        resolve_transport(_request(point))
+    with pytest.raises(InputError, match="lies in no commune"):  # even with a road time set
+        resolve_transport(_request(point, transport_h=1.0))
+
+
+def test_planner_and_derogations_refuse_the_same_point():
+    """The planner's home rule and the coverage's commune lookup agree on a point at sea."""
+    from hadplanner.errors import UnknownCommuneError
+    from hadplanner.territory.coverage import TerritoryIndex
+    from hadplanner.territory.loading import load_territory
+
+    loaded = load_territory("occitanie")
+    index = TerritoryIndex.from_loaded(loaded)
+    for lat, lon in ((43.2, 3.9), (43.6045, 1.444)):
+        try:
+            by_coverage = index.locate(lat, lon)
+        except UnknownCommuneError:
+            by_coverage = None
+        assert loaded.commune_at(lat, lon) == by_coverage

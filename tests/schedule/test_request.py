@@ -175,3 +175,25 @@ def test_missing_file_and_bad_yaml(tmp_path):
     f.write_text("patient: {id: [\n")
     with pytest.raises(InputError, match="not valid YAML"):
         load_request(f)
+
+
+@pytest.mark.parametrize(("regimen", "cycle_days", "what"), [
+    ("rr-induction-c1", 1, "9 inpatient days"),
+    ("rr-induction-c1", 8, "9 inpatient days"),
+    ("rr-cycle", 1, "2 inpatient days"),
+])
+def test_a_setting_cannot_cut_the_regimen_out_of_the_cycle(regimen, cycle_days, what):
+    """cycle_days shorter than the inpatient period or the dose step is refused, not obeyed."""
+    cycles = [{"number": 1, "start": "2027-01-04T10:00", "regimen": regimen}]
+    data = with_("cycles", cycles)
+    data["settings"] = {"cycle_days": cycle_days}
+    with pytest.raises(InputError, match=f"would cut cycle 1's {what}"):
+        parse_request(data, "r")
+
+
+def test_cycle_days_keeping_the_step_up_is_accepted():
+    """A cycle of 9 days still holds rr-induction-c1's 9 inpatient days and its day-8 step."""
+    data = with_("cycles", [{"number": 1, "start": "2027-01-04T10:00",
+                             "regimen": "rr-induction-c1"}])
+    data["settings"] = {"cycle_days": 9}
+    assert parse_request(data, "r").settings.cycle_days == 9

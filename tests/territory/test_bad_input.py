@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from hadplanner.errors import TerritoryError
+from hadplanner.errors import InputError, TerritoryError
 from hadplanner.territory.importing import read_hads_csv, with_overrides
 from hadplanner.territory.loading import load_territory, read_zones_csv
 
@@ -146,6 +146,22 @@ def test_hads_csv_bad_rows(tmp_path, tiny):
         read_hads_csv(path, tiny.communes_gdf)
     path.write_text(head + row.format("2017-02-01") + row.format(""), encoding="utf-8")
     with pytest.raises(TerritoryError, match=r"hads\.csv:3: duplicate HAD id 'had-x'"):
+        read_hads_csv(path, tiny.communes_gdf)
+
+
+@pytest.mark.parametrize(("cells", "message"), [
+    ("43.15,", "main_lon: empty while the other coordinate is given"),
+    (",1.05", "main_lat: empty while the other coordinate is given"),
+    ("91,1.05", "must be between -90 and 90 degrees"),
+    ("inf,1.05", "main_lat: not a number: 'inf'"),
+    ("43.15,1.05 E", "main_lon: not a number"),
+])
+def test_hads_csv_site_coordinates_are_both_or_neither(tmp_path, tiny, cells, message):
+    """A site with one coordinate, or a bad one, is refused: never moved to the commune centre."""
+    path = tmp_path / "hads.csv"
+    path.write_text("id,name,legal_status,departments,supply,main_town,main_insee,main_lat,"
+                    f"main_lon\nhad-x,HAD X,public_hospital,09,own_pui,Aval,09901,{cells}\n")
+    with pytest.raises(InputError, match=message):  # TerritoryError is an InputError
         read_hads_csv(path, tiny.communes_gdf)
 
 
