@@ -229,7 +229,8 @@ class Settings(Model):
 
     stability_h: float = Field(default=96.0, gt=0)
     max_bag_h: float = Field(default=96.0, gt=0)
-    min_bag_h: float = Field(default=0.0, ge=0)
+    min_bag_h: float = Field(default=24.0, ge=0)
+    """Shortest bag (thesis: bags "for 1 to 4 days"; label: 24-96 h); 0 allows any."""
     overfill_h: float = Field(default=4.0, ge=0)
     overfill_max_bag_h: float = Field(default=72.0, ge=0)
     vial_ug: float = Field(default=38.5, gt=0)
@@ -247,6 +248,8 @@ class Settings(Model):
         default_factory=lambda: _default_window("had_nurse"))
     grid_minutes: int = Field(default=15, ge=1, le=60)
     """Change instants lie on this grid from T0 (the spec: 30 min or finer)."""
+    prep_slot_min: int = Field(default=15, ge=1, le=60)
+    """Preparations end on this slot grid, counted from each production window's opening."""
     edge_margin_minutes: int = Field(default=30, ge=0)
     """A preparation within this margin of a production window's opening or closing
     is "at the edge" (last objective)."""
@@ -260,6 +263,16 @@ class Settings(Model):
         # Dose changes and discharge fall on whole days from T0: they must be grid points.
         if 1440 % value:
             raise ValueError(f"grid_minutes must divide 1440 (a day), got {value}")
+        return value
+
+    @field_validator("prep_slot_min")
+    @classmethod
+    def _slot_divides_an_hour(cls, value: int) -> int:
+        # Slots then fall on the same minutes of every hour (09:00, 09:15, ...): a
+        # timetable the pharmacy can read. Not tied to the window's length, which a
+        # request may change: the last slot is the last one before closing.
+        if 60 % value:
+            raise ValueError(f"prep_slot_min must divide 60 (an hour), got {value}")
         return value
 
     @model_validator(mode="after")

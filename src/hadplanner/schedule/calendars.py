@@ -183,6 +183,41 @@ class Calendar:
             day -= dt.timedelta(days=1)
         return None
 
+    def on_slot(self, t: dt.datetime, slot_min: int) -> bool:
+        """True if ``t`` is a slot: inside its day's window, whole slots after the opening."""
+        if self.always_open:
+            return True
+        t = paris(t)
+        w = self.day_window(t.date())
+        if w is None or not _ts(w[0]) <= _ts(t) <= _ts(w[1]):
+            return False
+        return (t.astimezone(UTC) - w[0].astimezone(UTC)) % dt.timedelta(minutes=slot_min) \
+            == dt.timedelta(0)
+
+    def latest_slot_at_or_before(
+        self, t: dt.datetime, slot_min: int, margin: dt.timedelta = dt.timedelta(0)
+    ) -> dt.datetime | None:
+        """The latest slot ``<= t`` inside a window shrunk by ``margin`` at both ends.
+
+        Slots are the instants ``open + k x slot_min`` (real minutes from each
+        window's opening) that lie in the window. None when there is no such
+        slot within 400 days before ``t``.
+        """
+        t = paris(t)
+        step = dt.timedelta(minutes=slot_min)
+        day = t.date()
+        for _ in range(_SEARCH_DAYS):
+            w = self.day_window(day)
+            if w is not None:
+                o = w[0].astimezone(UTC)
+                hi = min(t.astimezone(UTC), w[1].astimezone(UTC) - margin)
+                first = -((-margin) // step)  # slots before o + margin are at the edge
+                k = (hi - o) // step if hi >= o else -1
+                if k >= first:
+                    return (o + k * step).astimezone(PARIS)
+            day -= dt.timedelta(days=1)
+        return None
+
     def epoch_windows(self, a: dt.datetime, b: dt.datetime) -> list[tuple[int, int]]:
         """The windows meeting ``[a, b]`` as UTC epoch seconds (for vectorised search)."""
         return [(int(o.timestamp()), int(c.timestamp())) for o, c in self.windows(a, b)]
