@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 import random
 import re
 
@@ -142,6 +143,20 @@ def test_vectorised_pieces_match_scalar() -> None:
             scalar = [(lo, hi, e) for lo, hi, e in P._arc_pieces(k, gr, w.st)]
             vec = [tuple(int(x) for x in row) for row in allp[k] if row[0] <= row[1]]
             assert sorted(scalar) == sorted(vec), (seed, k)
+
+
+def test_vial_table_is_the_count_of_every_length() -> None:
+    """The bisected vial table equals the vial count of each bag length, one by one."""
+    for seed in range(30):
+        w = small_world(seed)
+        gr = P._build_grid(w.spec, w.cal, w.st)
+        dmax = max(1, min(gr.n, int(w.st.max_bag_h * 3600) // gr.g))
+        tab = P._vial_table(gr, w.st, dmax)
+        for ri, rate in enumerate(gr.rates):
+            for d in range(1, dmax + 1):
+                hours_ = d * w.grid_min / 60
+                dose = rate * (hours_ + w.overfill(hours_)) / 24
+                assert tab[ri, d] == max(1, math.ceil(round(dose / w.st.vial_ug, 9))), (seed, d)
 
 
 def test_exhaustive_cases_are_short_cycles() -> None:

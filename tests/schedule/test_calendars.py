@@ -67,16 +67,6 @@ def test_windows_listing_and_clipping():
     assert clipped == [(at(2027, 1, 5, 12), at(2027, 1, 5, 13))]
 
 
-def test_latest_instant_before():
-    """Latest production instant at or before t, with and without an edge margin."""
-    prod = cals().production
-    assert prod.latest_at_or_before(at(2027, 1, 9, 12)) == at(2027, 1, 8, 16)  # Sat -> Fri
-    assert prod.latest_at_or_before(at(2027, 1, 8, 12)) == at(2027, 1, 8, 12)
-    m = dt.timedelta(minutes=30)
-    assert prod.latest_at_or_before(at(2027, 1, 9, 12), m) == at(2027, 1, 8, 15, 30)
-    assert prod.latest_at_or_before(at(2027, 1, 8, 9, 10), m) == at(2027, 1, 7, 15, 30)
-
-
 def test_latest_slot_before():
     """Slots count from the window's opening: 09:10, 09:25, ... with a 09:10 opening."""
     prod = cals().production

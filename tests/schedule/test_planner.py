@@ -199,7 +199,7 @@ def test_checker_catches_a_bag_across_the_step_up():
 
 
 def test_preparations_avoid_window_edges_when_stability_allows():
-    """A preparation lies in the last/first 30 min of a window only if no calmer one is safe."""
+    """A preparation lies in the last/first 30 min of a window only if no calmer slot is safe."""
     req = make_request(change_mode="had_nurse")
     plan = plan_request(req)
     prod = calendars_from_settings(req.settings).production
@@ -207,11 +207,11 @@ def test_preparations_avoid_window_edges_when_stability_allows():
     edges = 0
     for b in plan.cycles[0].bags:
         p = b.prepared_at
-        calm_window = prod.latest_at_or_before(p, margin) == p
+        calm_window = prod.latest_slot_at_or_before(p, 15, margin) == p
         if not calm_window:
             edges += 1
             tr = 0.5 if b.changed_by != "had_nurse" else 2.0
-            calm = prod.latest_at_or_before(b.start - dt.timedelta(hours=tr), margin)
+            calm = prod.latest_slot_at_or_before(b.start - dt.timedelta(hours=tr), 15, margin)
             assert calm is None or (b.end - calm).total_seconds() / 3600 + b.overfill_h > 96
     assert edges < len(plan.cycles[0].bags)
 

@@ -28,7 +28,7 @@ Window = tuple[dt.datetime, dt.datetime]
 """A closed interval ``[open, close]`` of aware datetimes (Europe/Paris)."""
 
 _SEARCH_DAYS = 400
-"""How far back :meth:`Calendar.latest_at_or_before` looks before giving up."""
+"""How far back :meth:`Calendar.latest_slot_at_or_before` looks before giving up."""
 
 
 @functools.lru_cache(maxsize=64)
@@ -161,27 +161,6 @@ class Calendar:
                 out.append(w)
             day += dt.timedelta(days=1)
         return out
-
-    def latest_at_or_before(
-        self, t: dt.datetime, margin: dt.timedelta = dt.timedelta(0)
-    ) -> dt.datetime | None:
-        """The latest instant ``<= t`` inside a window shrunk by ``margin`` at both ends.
-
-        None when no such instant exists within 400 days before ``t``.
-        """
-        t = paris(t)
-        if self.always_open:
-            return t
-        day = t.date()
-        for _ in range(_SEARCH_DAYS):
-            w = self.day_window(day)
-            if w is not None:
-                lo = (w[0].astimezone(UTC) + margin).astimezone(PARIS)
-                hi = (w[1].astimezone(UTC) - margin).astimezone(PARIS)
-                if _ts(lo) <= _ts(hi) and _ts(lo) <= _ts(t):
-                    return min(t, hi, key=_ts)
-            day -= dt.timedelta(days=1)
-        return None
 
     def on_slot(self, t: dt.datetime, slot_min: int) -> bool:
         """True if ``t`` is a slot: inside its day's window, whole slots after the opening."""

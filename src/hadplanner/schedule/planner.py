@@ -57,6 +57,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -278,13 +279,34 @@ def _arc_pieces(k: int, gr: _Grid, st: Settings) -> list[tuple[int, int, int]]:
 
 
 def _vial_table(gr: _Grid, st: Settings, dmax: int) -> np.ndarray:
+    """Vials of a bag of ``d`` grid steps at each rate: ``tab[rate index, d]``.
+
+    Within an overfill regime the count never decreases with ``d``, so a
+    bisection fills runs of equal counts with a few exact evaluations.
+    """
     ov = _hours_s(st.overfill_h)
     ovmax = _hours_s(st.overfill_max_bag_h)
     tab = np.zeros((len(gr.rates), dmax + 1), dtype=np.int64)
+    split = min(dmax, ovmax // gr.g)  # bags of up to `split` steps carry the overfill
+
+    def fill(row: np.ndarray, lo: int, hi: int, vials_at: Callable[[int], int]) -> None:
+        if lo > hi:
+            return
+        a, b = vials_at(lo), vials_at(hi)
+        if a == b:
+            row[lo:hi + 1] = a
+            return
+        mid = (lo + hi) // 2
+        fill(row, lo, mid, vials_at)
+        fill(row, mid + 1, hi, vials_at)
+
     for ri, r in enumerate(gr.rates):
-        for d in range(1, dmax + 1):
+        def vials_at(d: int, r: float = r) -> int:
             dur = d * gr.g
-            tab[ri, d] = _vials(r, dur, ov if dur <= ovmax else 0, st.vial_ug)
+            return _vials(r, dur, ov if dur <= ovmax else 0, st.vial_ug)
+
+        fill(tab[ri], 1, split, vials_at)
+        fill(tab[ri], split + 1, dmax, vials_at)
     return tab
 
 
