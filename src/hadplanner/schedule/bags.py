@@ -16,6 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 
+from hadplanner.errors import InputError
 from hadplanner.models.drug import Drug
 from hadplanner.models.plan import Bag, ChangedBy
 from hadplanner.models.request import PARIS, UTC, Settings
@@ -70,8 +71,6 @@ def check_bag_volumes(settings: Settings, drug: Drug, max_rate_ug_per_day: float
         The shortest bag the settings allow cannot hold the stabiliser and the
         drug, or the longest one holds more than the NaCl bag.
     """
-    from hadplanner.errors import InputError
-
     def filled_h(d: float) -> float:
         return d + (settings.overfill_h if d <= settings.overfill_max_bag_h else 0.0)
 

@@ -623,10 +623,9 @@ def _diagnose(spec: CycleSpec, gr: _Grid, st: Settings) -> str:
     change windows otherwise.
     """
     free = st.model_copy(update={"min_bag_h": 0.0})
-    if st.min_bag_h > 0:
-        why = _floor_diagnosis(spec, gr, st, free)
-        if why is not None:
-            return why
+    why = _floor_diagnosis(spec, gr, st, free)
+    if why is not None:
+        return why
     st = free
     n = gr.n
     _, far_e, far_k = _reach_forward(gr, st)
