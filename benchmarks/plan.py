@@ -6,7 +6,11 @@ change mode (HAD nurse, day hospital), one cycle is planned twice on the same
 calendars: by the exact planner (``plan_request``: planning and the
 independent checker) and by the practice (fixed Mon/Thu or Tue/Fri, 3/4-day
 bags, ``practice_plan``). It prints bags, vials and euros per cycle for both,
-the savings, and the planner's time per cycle (mean and max, in ms).
+the savings, and the planner's time per cycle (mean and max, in ms). It also
+counts what a pharmacist would refuse to compound: bags shorter than
+``min_bag_h`` and preparations off the pharmacy's slot grid (both must be 0;
+every plan also goes through the independent checker), and lists the cycles
+the planner refuses, with the reason.
 
 Run: ``.venv/bin/python benchmarks/plan.py`` (about a minute; ``--quick``
 plans one start in five days, which still meets every weekday; ``--year 2026``
@@ -50,6 +54,12 @@ class Row:
     p_ms: float
     trips: int | None
     p_trips: int | None
+    short: int = 0
+    """Bags (planner and practice) shorter than min_bag_h."""
+    off_slot: int = 0
+    """Preparations (planner and practice) off the slot grid."""
+    reason: str = ""
+    """Why the planner refused the cycle, if it did."""
 
 
 def _request(day: dt.date, regimen: str, mode: str, transport_h: float | None = None):
@@ -75,22 +85,31 @@ def run(year: int, step: int, transport_h: float | None = None) -> list[Row]:
         for mode in ("had_nurse", "day_hospital"):
             for day in days:
                 req = _request(day, regimen, mode, transport_h)
+                reason = ""
                 t = time.perf_counter()
                 try:
                     plan = plan_request(req, drug, with_baseline=False)
                     bags, vials, euros = plan.totals.bags, plan.totals.vials, plan.totals.euros
                     trips = plan.totals.day_hospital_trips + plan.totals.nurse_visits
-                except InfeasiblePlanError:
+                    cycles = plan.cycles
+                except InfeasiblePlanError as exc:
                     bags = vials = euros = trips = None
+                    cycles, reason = (), str(exc)
                 ms = 1000 * (time.perf_counter() - t)
                 t = time.perf_counter()
-                base = practice_plan(req, drug, calendars=calendars_from_settings(req.settings),
-                                     specs=cycle_specs(req, drug))
+                cal = calendars_from_settings(req.settings)
+                base = practice_plan(req, drug, calendars=cal, specs=cycle_specs(req, drug))
                 p_ms = 1000 * (time.perf_counter() - t)
                 p_trips = (base.day_hospital_trips or 0) + (base.nurse_visits or 0) \
                     if base.feasible else None
+                all_bags = [b for c in (*cycles, *base.cycles) for b in c.bags]
+                st = req.settings
+                short = sum(b.duration_h < st.min_bag_h - 1e-9 for b in all_bags)
+                off_slot = sum(not cal.production.on_slot(b.prepared_at, st.prep_slot_min)
+                               for b in all_bags)
                 rows.append(Row(regimen, mode, day, bags, vials, euros, ms, base.bags,
-                                base.vials, base.euros, p_ms, trips, p_trips))
+                                base.vials, base.euros, p_ms, trips, p_trips, short, off_slot,
+                                reason))
     return rows
 
 
@@ -137,6 +156,16 @@ def report(rows: list[Row]) -> str:
     fewer = sum(r.bags < r.p_bags for r in both)
     worse = sum(r.bags > r.p_bags for r in both)
     out.append(f"Planner uses fewer bags on {fewer} cycles, more on {worse} (must be 0).")
+    out.append(f"Bags shorter than min_bag_h: {sum(r.short for r in rows)}; preparations off "
+               f"the slot grid: {sum(r.off_slot for r in rows)} (planner and practice; must "
+               "be 0). Every plan passed the independent checker.")
+    refused = [r for r in rows if r.bags is None]
+    if refused:
+        out.append("")
+        out.append(f"Cycles the planner refuses ({len(refused)}):")
+        for r in refused:
+            out.append(f"  {r.regimen:<16}{r.mode:<13}{r.start} {WEEKDAYS[r.start.weekday()]}  "
+                       f"{r.reason}")
     out.append("")
     out.append("By weekday of T0 (all regimens and modes): mean bags / vials saved per cycle")
     for wd in range(7):

@@ -35,3 +35,19 @@ def dst_plan(example_plans):
 def two_cycle_plan(example_plans):
     """A two-cycle HAD plan whose practice is feasible (P003, MRD, Castres)."""
     return example_plans["P003-mrd-castres"][1]
+
+
+@pytest.fixture(scope="session")
+def short_bag_plan():
+    """P005 planned with min_bag_h 0 (a request may allow it): its cycle 1 has a 1.5 h bag."""
+    import yaml
+
+    from hadplanner.models.request import parse_request
+    from hadplanner.pathway.transport import resolve_transport, with_transport
+    from hadplanner.schedule.planner import plan_request
+
+    data = yaml.safe_load((examples_dir() / "P005-march-dst.yaml").read_text())
+    data["settings"] = {**(data.get("settings") or {}), "min_bag_h": 0}
+    request = parse_request(data, "P005 with min_bag_h 0")
+    request = with_transport(request, resolve_transport(request))
+    return plan_request(request)

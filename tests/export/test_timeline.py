@@ -67,9 +67,9 @@ def test_one_panel_per_cycle_titled_with_its_dates(two_cycle_plan):
     assert _ticks(fig.axes[1])[0] == "lun.\n14/06\njuin 2027"
 
 
-def test_a_short_bag_is_visible_and_labelled(dst_plan):
-    """P005's 1.5 h bag is drawn at least ~3 h wide and labelled with its number and hours."""
-    (ax,) = plan_figure(dst_plan).axes
+def test_a_short_bag_is_visible_and_labelled(short_bag_plan):
+    """P005's 1.5 h bag (min_bag_h 0) is drawn at least ~3 h wide, labelled with its hours."""
+    (ax,) = plan_figure(short_bag_plan).axes
     assert "n° 3 : 1,5 h" in _texts(ax)
     (bar,) = [c for c in ax.collections if c.get_gid() == "short-bag-3"]
     (path,) = bar.get_paths()

@@ -65,15 +65,8 @@ class World:
         return self.st.overfill_h if dur <= self.st.overfill_max_bag_h + 1e-9 else 0.0
 
     def __post_init__(self) -> None:
-        self._open: dict[dt.datetime, bool] = {}
         self._edge: dict[dt.datetime, bool] = {}
-
-    def producing(self, t: dt.datetime) -> bool:
-        """Is ``t`` in a production window (memoised: the oracles ask often)."""
-        key = t.astimezone(UTC)
-        if key not in self._open:
-            self._open[key] = self.cal.production.contains(t)
-        return self._open[key]
+        self._slots: dict[dt.date, list[dt.datetime]] = {}
 
     def is_edge(self, p: dt.datetime) -> bool:
         key = p.astimezone(UTC)
@@ -93,19 +86,41 @@ class World:
             return False
         return not any(hours(s, c) > 0 and hours(c, e) > 0 for c in self.spec.dose_changes)
 
-    def preparations(self, s: dt.datetime, e: dt.datetime, first: bool,
-                     step_min: int = 15) -> Iterator[dt.datetime]:
-        """Every production instant on a ``step_min`` grid (from midnight) that can feed the bag."""
+    def slots(self, day: dt.date) -> list[dt.datetime]:
+        """The pharmacy's slots of ``day``: opening, opening + slot, ... up to the closing."""
+        if day not in self._slots:
+            out = []
+            w = self.cal.production.day_window(day)
+            if w is not None:
+                t = w[0]
+                while hours(t, w[1]) >= 0:
+                    out.append(t)
+                    t = plus(t, self.st.prep_slot_min)
+            self._slots[day] = out
+        return self._slots[day]
+
+    def latest_slot(self, q: dt.datetime) -> dt.datetime | None:
+        """The latest slot at or before ``q`` (None within 30 days)."""
+        day = q.astimezone(PARIS).date()
+        for _ in range(30):
+            before = [t for t in self.slots(day) if hours(t, q) >= 0]
+            if before:
+                return before[-1]
+            day -= dt.timedelta(days=1)
+        return None
+
+    def preparations(self, s: dt.datetime, e: dt.datetime, first: bool) -> Iterator[dt.datetime]:
+        """Every production slot that can feed the bag (transport before, stability after)."""
         dur = hours(s, e)
         ov = self.overfill(dur)
         latest = plus(s, -60 * self.transport(self.who(s, first)))
         earliest = plus(e, 60 * (ov - self.st.stability_h))
-        t = earliest.replace(second=0, microsecond=0)
-        t = plus(t, -(t.minute % step_min))
-        while hours(t, latest) >= 0:
-            if hours(earliest, t) >= 0 and self.producing(t):
-                yield t
-            t = plus(t, step_min)
+        day = earliest.astimezone(PARIS).date() - dt.timedelta(days=1)
+        while day <= latest.astimezone(PARIS).date():
+            for t in self.slots(day):
+                if hours(earliest, t) >= 0 and hours(t, latest) >= 0:
+                    yield t
+            day += dt.timedelta(days=1)
 
     def arc_enumerated(self, s: dt.datetime, e: dt.datetime, first: bool) -> tuple[bool, bool]:
         """(feasible, feasible with a preparation away from the edges), trying every p."""
@@ -120,12 +135,11 @@ class World:
         return feas, calm
 
     def arc_latest(self, s: dt.datetime, e: dt.datetime, first: bool) -> bool:
-        """Feasibility with the latest production instant (the planner's shortcut)."""
+        """Feasibility with the latest production slot (the planner's shortcut)."""
         if not self.bag_ok_shape(s, e):
             return False
         dur = hours(s, e)
-        q = plus(s, -60 * self.transport(self.who(s, first)))
-        p = self.cal.production.latest_at_or_before(q)
+        p = self.latest_slot(plus(s, -60 * self.transport(self.who(s, first))))
         return p is not None and hours(p, e) + self.overfill(dur) <= self.st.stability_h + 1e-9
 
     def vials(self, s: dt.datetime, e: dt.datetime) -> int:
@@ -211,11 +225,10 @@ def end_offsets(w: World, s: dt.datetime, first: bool) -> list[tuple[float, floa
     """Feasible bag lengths (hours, closed ranges) from ``s`` with the latest preparation.
 
     Written from the spec with datetimes: the preparation is the latest
-    production instant before ``s - transport``; a bag up to
+    production slot before ``s - transport``; a bag up to
     ``overfill_max_bag_h`` long carries the overfill.
     """
-    q = plus(s, -60 * w.transport(w.who(s, first)))
-    p = w.cal.production.latest_at_or_before(q)
+    p = w.latest_slot(plus(s, -60 * w.transport(w.who(s, first))))
     if p is None:
         return []
     since = hours(p, s)

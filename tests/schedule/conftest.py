@@ -8,6 +8,10 @@ from typing import Any
 import pytest
 
 from hadplanner.models.request import Request, parse_request
+from hadplanner.paths import examples_dir
+
+EXAMPLES = sorted(examples_dir().glob("*.yaml"))
+"""The shipped example requests."""
 
 BASE: dict[str, Any] = {
     "patient": {"id": "P001", "weight_kg": 72, "height_cm": 175},
@@ -32,3 +36,11 @@ def make_request(**changes: Any) -> Request:
 def base_request() -> Request:
     """Cycle 1 (R/R induction) from Monday 4 January 2027 10:00, day-hospital changes."""
     return make_request()
+
+
+@pytest.fixture(scope="session")
+def planned():
+    """(request, plan) of every example request, planned and checked once."""
+    from hadplanner.cli.plan import plan_file
+
+    return {p.stem: plan_file(p)[:2] for p in EXAMPLES}

@@ -8,11 +8,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from hadplanner.cli.plan import plan_file
 from hadplanner.errors import InputError
 from hadplanner.models.plan import Plan
 from hadplanner.models.request import PARIS, parse_request
-from hadplanner.paths import examples_dir
 from hadplanner.schedule.baseline import PAIRS, practice_cycles, practice_plan, totals_of
 from hadplanner.schedule.calendars import calendars_from_settings
 from hadplanner.schedule.checker import check_plan
@@ -20,13 +18,6 @@ from hadplanner.schedule.planner import plan_request
 from hadplanner.schedule.regimen import cycle_specs
 
 _DAY = {"mon": 0, "tue": 1, "wed": 2, "thu": 3, "fri": 4}
-EXAMPLES = sorted(examples_dir().glob("*.yaml"))
-
-
-@pytest.fixture(scope="module")
-def planned():
-    """(request, plan) of every example, planned once."""
-    return {p.stem: plan_file(p)[:2] for p in EXAMPLES}
 
 
 def _request(start: str, regimen: str = "rr-cycle", mode: str = "day_hospital", **settings):
@@ -177,3 +168,15 @@ def test_practice_is_safe_or_says_why(day, quarter, regimen, mode, transport, cl
                    totals=totals_of(base.cycles, request.settings.vial_eur), baseline=base)
     assert check_plan(as_plan, request) == []
     assert base.weekdays in PAIRS
+
+
+def test_practice_moves_a_change_earlier_to_keep_the_last_bag_24_h():
+    """Tue/Fri from Wed 10 March 2027 (HAD): the cycle ends Wed 7 April 11:00, so the last
+    Tuesday change moves from 14:00 to 11:00 (prepared 09:00, 2 h road): a 24-h last bag."""
+    cycles = practice_cycles(_request("2027-03-10T10:00", mode="had_nurse", transport_h=2.0),
+                             ("tue", "fri"))
+    last = cycles[0].bags[-1]
+    assert last.start.isoformat() == "2027-04-06T11:00:00+02:00"
+    assert last.prepared_at.isoformat() == "2027-04-06T09:00:00+02:00"
+    assert last.duration_h == 24
+    assert min(b.duration_h for b in cycles[0].bags) >= 24

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 import random
+import re
 
 import pytest
 
@@ -17,7 +19,8 @@ from .bruteforce import World, cost_of_path, enumerate_best, hours, plus
 
 
 def small_world(seed: int) -> World:
-    """A random short cycle (36-60 h) with short bags, tight windows and maybe a dose step."""
+    """A random short cycle (24-60 h): short bags and a floor on them, tight windows, a
+    slot grid from an opening off the hour, maybe a dose step."""
     rnd = random.Random(seed)
     grid = rnd.choice([60, 60, 30])
     day = dt.date(2027, 1, 1) + dt.timedelta(days=rnd.randrange(365))
@@ -27,11 +30,14 @@ def small_world(seed: int) -> World:
     length_h = rnd.choice([36, 48, 60]) if grid == 60 else rnd.choice([24, 30, 36])
     stab = rnd.choice([20, 24, 30, 36])
     open_h = rnd.randrange(6, 14)
+    # Openings off the hour: slots count from the opening, not from midnight.
+    open_m = rnd.choice([0, 0, 10, 45])
     prod_days = sorted(rnd.sample(range(7), rnd.choice([5, 7, 7, 7])))
     settings = Settings.model_validate({
         "stability_h": stab,
         "max_bag_h": rnd.choice([stab, stab - 2]),
-        "min_bag_h": rnd.choice([0, 0, 2]),
+        "min_bag_h": rnd.choice([0, 2, 5, 8, 8, 12, 12, 16]),
+        "prep_slot_min": rnd.choice([5, 15, 15, 20, 30, 60]),
         "overfill_h": rnd.choice([0, 1, 2]),
         "overfill_max_bag_h": rnd.choice([6, 8, 12]),
         "vial_ug": 38.5,
@@ -39,8 +45,8 @@ def small_world(seed: int) -> World:
         "grid_minutes": grid,
         "edge_margin_minutes": rnd.choice([0, 30, 60]),
         "production": {"days": [WEEKDAYS[d] for d in prod_days],
-                       "open": f"{open_h:02d}:00",
-                       "close": f"{open_h + rnd.randrange(3, 10):02d}:00",
+                       "open": f"{open_h:02d}:{open_m:02d}",
+                       "close": f"{open_h + rnd.randrange(3, 10):02d}:{rnd.choice([0, 50]):02d}",
                        "closed_on_holidays": rnd.random() < 0.3,
                        "closed": [str(day + dt.timedelta(days=1))] if rnd.random() < 0.2 else []},
         "day_hospital": {"open": f"{rnd.randrange(6, 11):02d}:00",
@@ -139,6 +145,88 @@ def test_vectorised_pieces_match_scalar() -> None:
             assert sorted(scalar) == sorted(vec), (seed, k)
 
 
+def test_vial_table_is_the_count_of_every_length() -> None:
+    """The bisected vial table equals the vial count of each bag length, one by one."""
+    for seed in range(30):
+        w = small_world(seed)
+        gr = P._build_grid(w.spec, w.cal, w.st)
+        dmax = max(1, min(gr.n, int(w.st.max_bag_h * 3600) // gr.g))
+        tab = P._vial_table(gr, w.st, dmax)
+        for ri, rate in enumerate(gr.rates):
+            for d in range(1, dmax + 1):
+                hours_ = d * w.grid_min / 60
+                dose = rate * (hours_ + w.overfill(hours_)) / 24
+                assert tab[ri, d] == max(1, math.ceil(round(dose / w.st.vial_ug, 9))), (seed, d)
+
+
 def test_exhaustive_cases_are_short_cycles() -> None:
     """The exhaustive cases are cycles of at most 60 h, so enumeration stays small."""
     assert hours(small_world(0).spec.t0, small_world(0).spec.t_end) <= 60
+
+
+def floored_world(seed: int) -> World | None:
+    """small_world(seed) with min_bag_h just above the shortest bag of its best plan without
+    a floor, so that the floor binds (None when no plan exists without a floor)."""
+    w = small_world(seed)
+    free = w.st.model_copy(update={"min_bag_h": 0.0})
+    try:
+        plan = P.plan_cycle(w.spec, w.cal, free)
+    except InfeasiblePlanError:
+        return None
+    shortest = min(b.duration_h for b in plan.bags)
+    st = free.model_copy(update={"min_bag_h": shortest + w.grid_min / 60})
+    return World(spec=w.spec, st=st, cal=w.cal, grid_min=w.grid_min)
+
+
+FLOORED = [s for s in range(100) if floored_world(s) is not None]
+
+
+@pytest.mark.parametrize("seed", FLOORED)
+def test_planner_matches_exhaustive_search_when_the_floor_binds(seed: int) -> None:
+    """With min_bag_h above a bag the unconstrained optimum needs: same optimum, or a refusal."""
+    w = floored_world(seed)
+    assert w is not None
+    best = enumerate_best(w)
+    if best is None:
+        with pytest.raises(InfeasiblePlanError, match="min_bag_h"):
+            P.plan_cycle(w.spec, w.cal, w.st)
+        return
+    plan = P.plan_cycle(w.spec, w.cal, w.st)
+    assert min(b.duration_h for b in plan.bags) >= w.st.min_bag_h - 1e-9
+    assert planner_cost(w, plan) == best
+
+
+LOWER = re.compile(r"lower min_bag_h to ([\d.]+) h")
+
+
+@pytest.mark.parametrize("seed", FLOORED)
+def test_floor_refusal_says_how_low_min_bag_h_must_go(seed: int) -> None:
+    """A refusal caused by the floor names it, an instant, and a min_bag_h that gives a plan."""
+    w = floored_world(seed)
+    assert w is not None
+    try:
+        P.plan_cycle(w.spec, w.cal, w.st)
+    except InfeasiblePlanError as exc:
+        msg = str(exc)
+    else:
+        return
+    assert msg.startswith("cycle 1: no safe plan keeps every bag at least") and "\n" not in msg
+    assert re.search(r"\d{4}-\d\d-\d\d \d\d:\d\d[+-]\d\d:\d\d", msg)
+    match = LOWER.search(msg)
+    assert match, msg
+    lowered = w.st.model_copy(update={"min_bag_h": float(match.group(1))})
+    plan = P.plan_cycle(w.spec, w.cal, lowered)
+    shortest = min(b.duration_h for b in plan.bags)
+    assert float(match.group(1)) - 1e-9 <= shortest < w.st.min_bag_h
+
+
+@pytest.mark.parametrize("seed", SEEDS[:60])
+def test_preparations_are_slots(seed: int) -> None:
+    """Every preparation is one of the pharmacy's slots, counted from the window's opening."""
+    w = small_world(seed)
+    try:
+        plan = P.plan_cycle(w.spec, w.cal, w.st)
+    except InfeasiblePlanError:
+        return
+    for b in plan.bags:
+        assert b.prepared_at in w.slots(b.prepared_at.astimezone(PARIS).date())

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from hadplanner.models.request import PARIS
 from hadplanner.schedule.calendars import (
     Calendar,
@@ -64,14 +67,39 @@ def test_windows_listing_and_clipping():
     assert clipped == [(at(2027, 1, 5, 12), at(2027, 1, 5, 13))]
 
 
-def test_latest_instant_before():
-    """Latest production instant at or before t, with and without an edge margin."""
+def test_latest_slot_before():
+    """Slots count from the window's opening: 09:10, 09:25, ... with a 09:10 opening."""
     prod = cals().production
-    assert prod.latest_at_or_before(at(2027, 1, 9, 12)) == at(2027, 1, 8, 16)  # Sat -> Fri
-    assert prod.latest_at_or_before(at(2027, 1, 8, 12)) == at(2027, 1, 8, 12)
+    assert prod.latest_slot_at_or_before(at(2027, 1, 8, 12, 33), 15) == at(2027, 1, 8, 12, 30)
+    assert prod.latest_slot_at_or_before(at(2027, 1, 9, 12), 15) == at(2027, 1, 8, 16)
+    assert prod.latest_slot_at_or_before(at(2027, 1, 8, 9, 9), 15) == at(2027, 1, 8, 9)
+    assert prod.latest_slot_at_or_before(at(2027, 1, 8, 8, 59), 15) == at(2027, 1, 7, 16)
     m = dt.timedelta(minutes=30)
-    assert prod.latest_at_or_before(at(2027, 1, 9, 12), m) == at(2027, 1, 8, 15, 30)
-    assert prod.latest_at_or_before(at(2027, 1, 8, 9, 10), m) == at(2027, 1, 7, 15, 30)
+    assert prod.latest_slot_at_or_before(at(2027, 1, 8, 9, 40), 20, m) == at(2027, 1, 8, 9, 40)
+    assert prod.latest_slot_at_or_before(at(2027, 1, 8, 9, 35), 20, m) == at(2027, 1, 7, 15, 20)
+    late = cals(production={"open": "09:10", "close": "16:00"}).production
+    assert late.latest_slot_at_or_before(at(2027, 1, 8, 12, 33), 15) == at(2027, 1, 8, 12, 25)
+    assert late.latest_slot_at_or_before(at(2027, 1, 8, 17), 15) == at(2027, 1, 8, 15, 55)
+    assert late.on_slot(at(2027, 1, 8, 9, 25), 15)
+    assert not late.on_slot(at(2027, 1, 8, 9, 30), 15)
+    assert not late.on_slot(at(2027, 1, 9, 9, 25), 15)  # Saturday
+
+
+@settings(max_examples=200, deadline=None, derandomize=True)
+@given(minute=st.integers(0, 60 * 24 * 30), slot=st.sampled_from([1, 5, 15, 20, 30, 60]),
+       margin=st.sampled_from([0, 10, 30]), opening=st.sampled_from(["09:00", "08:50", "09:10"]))
+def test_latest_slot_is_the_last_slot_before(minute, slot, margin, opening):
+    """The latest slot is a slot inside the margins, and no later slot lies before t."""
+    prod = cals(production={"open": opening}).production
+    t = at(2027, 3, 15) + dt.timedelta(minutes=minute)
+    m = dt.timedelta(minutes=margin)
+    p = prod.latest_slot_at_or_before(t, slot, m)
+    assert p is not None and p <= t and prod.on_slot(p, slot)
+    assert prod.contains(p - m) and prod.contains(p + m)
+    q = p + dt.timedelta(minutes=slot)
+    while q <= t:  # every later instant on the grid is off the slots or too near an edge
+        assert not (prod.on_slot(q, slot) and prod.contains(q - m) and prod.contains(q + m))
+        q += dt.timedelta(minutes=1)
 
 
 def test_dst_real_hours():

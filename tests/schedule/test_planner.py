@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from hadplanner.errors import InfeasiblePlanError, UnsafePlanError
+from hadplanner.errors import InfeasiblePlanError, InputError, UnsafePlanError
 from hadplanner.models.request import PARIS
 from hadplanner.schedule.calendars import calendars_from_settings
 from hadplanner.schedule.checker import assert_safe, check_plan
@@ -119,7 +119,9 @@ def test_plan_json_contract():
     data = json.loads(plan.model_dump_json())
     bag = data["cycles"][0]["bags"][0]
     assert set(bag) >= {"index", "prepared_at", "start", "end", "duration_h", "overfill_h",
-                        "rate_ug_per_day", "dose_ug", "vials", "changed_by"}
+                        "rate_ug_per_day", "dose_ug", "vials", "changed_by", "expires_at",
+                        "pump_rate_ml_h", "volume_ml", "drug_ml", "nacl_ml", "stabiliser_ml"}
+    assert bag["expires_at"].endswith("+01:00") and bag["pump_rate_ml_h"] == 2.5
     assert bag["start"] == "2027-01-04T10:00:00+01:00"
     assert bag["changed_by"] == "inpatient"
     assert data["checked"] is True
@@ -197,7 +199,7 @@ def test_checker_catches_a_bag_across_the_step_up():
 
 
 def test_preparations_avoid_window_edges_when_stability_allows():
-    """A preparation lies in the last/first 30 min of a window only if no calmer one is safe."""
+    """A preparation lies in the last/first 30 min of a window only if no calmer slot is safe."""
     req = make_request(change_mode="had_nurse")
     plan = plan_request(req)
     prod = calendars_from_settings(req.settings).production
@@ -205,10 +207,73 @@ def test_preparations_avoid_window_edges_when_stability_allows():
     edges = 0
     for b in plan.cycles[0].bags:
         p = b.prepared_at
-        calm_window = prod.latest_at_or_before(p, margin) == p
+        calm_window = prod.latest_slot_at_or_before(p, 15, margin) == p
         if not calm_window:
             edges += 1
             tr = 0.5 if b.changed_by != "had_nurse" else 2.0
-            calm = prod.latest_at_or_before(b.start - dt.timedelta(hours=tr), margin)
+            calm = prod.latest_slot_at_or_before(b.start - dt.timedelta(hours=tr), 15, margin)
             assert calm is None or (b.end - calm).total_seconds() / 3600 + b.overfill_h > 96
     assert edges < len(plan.cycles[0].bags)
+
+
+def test_checker_catches_off_slot_preparations_and_wrong_contents():
+    """Off the slot grid, wrong volume, drug, NaCl, stabiliser, pump rate or expiry: caught."""
+    req = make_request()
+    plan = plan_request(req)
+    b = plan.cycles[0].bags[1]
+    off = b.prepared_at - dt.timedelta(minutes=7)
+    assert "prep slot" in rules(tamper(plan, 1, prepared_at=off), req)
+    for field, delta in (("volume_ml", 1.0), ("drug_ml", 0.1), ("nacl_ml", -0.5),
+                         ("stabiliser_ml", 1.0), ("pump_rate_ml_h", 0.5)):
+        got = rules(tamper(plan, 1, **{field: getattr(b, field) + delta}), req)
+        assert got == {"contents"}, field
+    assert rules(tamper(plan, 1, expires_at=b.expires_at + dt.timedelta(hours=1)), req) \
+        == {"expiry"}
+
+
+def test_checker_enforces_min_bag_h():
+    """A plan breaks a request asking for bags 1 h longer than its shortest one."""
+    plan = plan_request(make_request())
+    shortest = min(b.duration_h for b in plan.cycles[0].bags)
+    stricter = make_request(settings={"min_bag_h": shortest + 1})
+    assert rules(plan, stricter) == {"min bag"}
+
+
+def test_cycle_end_after_whit_monday_needs_a_short_bag():
+    """HAD from Wed 21 April 2027: the cycle ends Wed 19 May 10:00 after Whit Monday; the
+    last bag can start at 11:00 the day before at the earliest (prepared 09:00 that day,
+    2 h road): 23 h. Refused by default, planned when the request allows 23 h bags."""
+    req = one_cycle("2027-04-21T10:00", mode="had_nurse")
+    with pytest.raises(InfeasiblePlanError) as exc:
+        plan_request(req)
+    msg = str(exc.value)
+    assert msg == (
+        "cycle 1: no safe plan keeps every bag at least 24 h long (min_bag_h): one bag must be "
+        "shorter, at best 23 h from 2027-05-18 11:00+02:00 to 2027-05-19 10:00+02:00 (the "
+        "cycle ends then; a change before 2027-05-18 11:00+02:00 is prepared 2027-05-14 "
+        "16:00+02:00 at the latest: stability 96 h); lower min_bag_h to 23 h to plan it")
+    assert exc.value.exit_code == 2
+    plan = plan_request(one_cycle("2027-04-21T10:00", mode="had_nurse", min_bag_h=23))
+    last = plan.cycles[0].bags[-1]
+    assert last.duration_h == 23 and last.prepared_at.isoformat() == "2027-05-18T09:00:00+02:00"
+
+
+def test_first_bag_after_easter_monday_at_eight():
+    """T0 Tue 30 March 2027 08:00: the PUI last worked Fri 16:00 (87 real hours before, across
+    the clock change): with 4 h overfill the first bag lasts 5 h at most."""
+    with pytest.raises(InfeasiblePlanError, match=r"at best 5 h from 2027-03-30 08:00\+02:00 "
+                       r"to 2027-03-30 13:00\+02:00 \(the first bag, hung by the ward at T0, "
+                       r"is prepared 2027-03-26 16:00\+01:00 at the latest"):
+        plan_request(one_cycle("2027-03-30T08:00"))
+    plan = plan_request(one_cycle("2027-03-30T08:00", min_bag_h=5))
+    assert plan.cycles[0].bags[0].duration_h == 5
+
+
+@pytest.mark.parametrize(("settings", "fragment"), [
+    ({"max_bag_h": 120, "stability_h": 120}, "more than the 250 mL bag"),
+    ({"min_bag_h": 0, "overfill_h": 0}, "less than its stabiliser and drug"),
+])
+def test_bags_that_cannot_be_made_are_refused(settings, fragment):
+    """A 120-h bag overflows the 250 mL bag; a 15-min bag cannot hold its 5.5 mL stabiliser."""
+    with pytest.raises(InputError, match=fragment):
+        plan_request(one_cycle("2027-01-04T10:00", **settings))

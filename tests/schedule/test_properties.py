@@ -3,7 +3,9 @@
 Random start instants on the 15-min grid across 2026-2028 (any UTC offset,
 both daylight-saving changes), random change mode, regimen, weight (per-m2
 dosing under 45 kg), road time 0.5-3 h, holidays on or off, random closures
-of the pharmacy and the day hospital. Every plan must pass the independent
+of the pharmacy and the day hospital; in the hard ones also the slot grid,
+the production opening and the shortest bag. Every bag lasts at least
+``min_bag_h`` and is prepared on a slot. Every plan must pass the independent
 checker; every refusal must be confirmed by an independent reachability
 search (latest-preparation oracle on the same grid, datetime arithmetic).
 """
@@ -71,6 +73,11 @@ def requests(draw, hard: bool = False):
     if hard:
         data["settings"]["transport_hospital_h"] = draw(st.sampled_from([0.5, 1.0, 1.5]))
         data["settings"]["stability_h"] = draw(st.sampled_from([72, 84, 96]))
+        # The pharmacy's slot grid and the shortest bag, away from their defaults too.
+        data["settings"]["prep_slot_min"] = draw(st.sampled_from([5, 15, 20, 30, 60]))
+        data["settings"]["min_bag_h"] = draw(st.sampled_from([0, 12, 24, 36, 48]))
+        data["settings"]["production"]["open"] = draw(st.sampled_from(["09:00", "08:50",
+                                                                       "09:10"]))
     return parse_request(data, "hypothesis")
 
 
@@ -92,9 +99,17 @@ def _check(req) -> None:
         return
     assert plan.checked
     assert check_plan(plan, req) == []
+    prod = req.settings.production
+    slot = dt.timedelta(minutes=req.settings.prep_slot_min)
     for c in plan.cycles:
         for b in c.bags:
             assert b.start.utcoffset() is not None and b.prepared_at.utcoffset() is not None
+            assert b.duration_h >= req.settings.min_bag_h - 1e-9
+            # on the slot grid, with wall-clock arithmetic (no DST change inside the window)
+            p = b.prepared_at.astimezone(PARIS)
+            since_open = dt.datetime.combine(p.date(), p.time()) - dt.datetime.combine(
+                p.date(), prod.open)
+            assert since_open >= dt.timedelta(0) and since_open % slot == dt.timedelta(0)
 
 
 @settings(max_examples=400, deadline=None, derandomize=True,
@@ -109,5 +124,6 @@ def test_random_requests_are_safe_or_refused_for_a_reason(req):
           suppress_health_check=[HealthCheck.too_slow])
 @given(requests(hard=True))
 def test_hard_random_requests(req):
-    """150 harder requests (closures, slow transport, shorter stability)."""
+    """150 harder requests (closures, slow transport, shorter stability, other slot grids
+    and shortest bags)."""
     _check(req)

@@ -30,6 +30,18 @@ def test_catalogue_numbers_and_sources():
         load_drug("aspirin")
 
 
+def test_catalogue_says_what_is_in_a_bag_and_whom_it_follows():
+    """Pump rate, concentration, stabiliser and bag, each sourced; label vs thesis choices."""
+    d = load_drug("blinatumomab")
+    assert (d.pump_rate_ml_h, d.reconstituted_ug_per_ml, d.stabiliser_ml, d.bag_nacl_ml) == (
+        2.5, 12.5, 5.5, 250)
+    assert "one" in d.sources["pump_rate_ml_h"] and "thesis" in d.sources["pump_rate_ml_h"]
+    assert d.follows == {"pump_rate_ml_h": "thesis", "overfill_h": "thesis",
+                         "stability_h": "thesis", "vial_ug": "SmPC"}
+    # the longest bag (96 h, no overfill) fits the 250 mL bag at the one rate
+    assert d.pump_rate_ml_h * d.max_bag_h <= d.bag_nacl_ml
+
+
 def test_induction_cycle_instants():
     """Step-up at T0 + 168 h, discharge at T0 + 216 h, end at T0 + 672 h."""
     spec = cycle_specs(make_request())[0]
@@ -94,3 +106,22 @@ def test_catalogue_refuses_a_number_without_source(tmp_path):
     f.write_text(yaml.safe_dump(data))
     with pytest.raises(InputError, match="no source given for vial_eur"):
         load_drug("blinatumomab", f)
+
+
+@pytest.mark.parametrize(("change", "fragment"), [
+    ({"follows": {"colour": "thesis"}}, "unknown fields colour"),
+    ({"follows": {"vial_ug": "hearsay"}}, "follows.vial_ug"),
+    ({"pump_rate_ml_h": None}, "pump_rate_ml_h"),
+])
+def test_catalogue_rejects_unsourced_or_unknown_choices(change, fragment):
+    """A 'follows' entry names a known field and thesis or SmPC; a bag number is required."""
+    import yaml
+    from pydantic import ValidationError
+
+    from hadplanner.models.drug import Drug, catalogue_path
+
+    raw = yaml.safe_load(catalogue_path().read_text(encoding="utf-8"))["blinatumomab"]
+    raw.update(change)
+    raw = {k: v for k, v in raw.items() if v is not None}
+    with pytest.raises(ValidationError, match=fragment):
+        Drug.model_validate(raw)

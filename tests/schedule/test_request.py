@@ -32,8 +32,9 @@ def test_defaults_are_the_spec_numbers():
     """Every setting defaults to the spec's value."""
     s = make_request(settings={}).settings
     assert (s.stability_h, s.max_bag_h, s.min_bag_h, s.overfill_h, s.overfill_max_bag_h) == (
-        96, 96, 0, 4, 72)
+        96, 96, 24, 4, 72)
     assert (s.vial_ug, s.vial_eur, s.transport_hospital_h, s.grid_minutes) == (38.5, 2628, 0.5, 15)
+    assert s.prep_slot_min == 15
     assert s.production.days == ("mon", "tue", "wed", "thu", "fri")
     assert (s.production.open, s.production.close) == (dt.time(9), dt.time(16))
     assert s.production.closed_on_holidays
@@ -106,6 +107,9 @@ BAD = [
     ("settings.production", {"closed": ["2027-02-10..2027-02-01"]}, "ends before it starts"),
     ("settings.production", {"closed": ["2027-02-30"]}, "no such date: '2027-02-30'"),
     ("settings.grid_minutes", 7, "must divide 1440"),
+    ("settings.prep_slot_min", 7, "settings.prep_slot_min: must divide 60"),
+    ("settings.prep_slot_min", 90, "settings.prep_slot_min"),
+    ("settings.min_bag_h", 120, "exceeds max_bag_h"),
     ("settings.stability_h", -1, "settings.stability_h"),
     ("settings.colour", "blue", "settings.colour: unknown field"),
     ("patient.weight_kg", 0, "patient.weight_kg"),

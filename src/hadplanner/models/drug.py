@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import math
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, model_validator
 
@@ -78,18 +79,29 @@ class Drug(Model):
     cycle_days: Whole = Field(ge=1)
     off_days: Whole = Field(ge=0)
     max_cycles: Whole = Field(ge=1)
+    pump_rate_ml_h: Real = Field(gt=0)
+    """One pump rate for every bag, whatever the dose and the duration (thesis)."""
+    reconstituted_ug_per_ml: Real = Field(gt=0)
+    """Concentration of a reconstituted vial: drug mL = dose / this."""
+    stabiliser_ml: Real = Field(ge=0)
+    """IV solution stabiliser added to every bag, whatever its duration."""
+    bag_nacl_ml: Real = Field(gt=0)
+    """The NaCl 0.9 % bag the preparation is made in: no bag may hold more
+    (``schedule.bags.check_bag_volumes`` refuses settings that would need more)."""
+    follows: dict[str, Literal["thesis", "SmPC"]] = {}
+    """Where the label and the thesis's practice differ: which one the default follows."""
     sources: dict[str, Text]
     regimens: dict[str, Regimen] = Field(min_length=1)
 
     @model_validator(mode="after")
     def _every_number_has_a_source(self) -> Drug:
-        skip = {"name", "brand", "sources", "regimens"}
+        skip = {"name", "brand", "sources", "regimens", "follows"}
         missing = [f for f in type(self).model_fields if f not in skip and f not in self.sources]
         if missing:
             raise ValueError(f"no source given for {', '.join(missing)}")
-        unknown = sorted(set(self.sources) - set(type(self).model_fields))
+        unknown = sorted((set(self.sources) | set(self.follows)) - set(type(self).model_fields))
         if unknown:
-            raise ValueError(f"sources name unknown fields {', '.join(unknown)}")
+            raise ValueError(f"sources or follows name unknown fields {', '.join(unknown)}")
         return self
 
     def regimen(self, name: str) -> Regimen:

@@ -33,6 +33,14 @@ class ChangedBy(StrEnum):
 
 
 class Bag(Model):
+    """One bag: when it is made and hung, and what the pharmacy puts in it.
+
+    Volumes (mL, to 0.01 mL) follow ``data/drugs.yaml``: the bag holds
+    ``pump_rate_ml_h x (duration_h + overfill_h)``, of which ``drug_ml =
+    dose_ug / reconstituted concentration``, ``stabiliser_ml`` and NaCl 0.9 %
+    for the rest.
+    """
+
     index: int = Field(ge=1)
     prepared_at: Instant
     start: Instant
@@ -43,6 +51,16 @@ class Bag(Model):
     dose_ug: float = Field(gt=0)
     vials: int = Field(ge=1)
     changed_by: ChangedBy
+    expires_at: Instant
+    """prepared_at + stability: the bag must be finished (overfill included) by then."""
+    pump_rate_ml_h: float = Field(gt=0)
+    volume_ml: float = Field(gt=0)
+    drug_ml: float = Field(ge=0)
+    """Reconstituted drug drawn from the vials."""
+    nacl_ml: float
+    """NaCl 0.9 % left in the bag (the checker refuses a negative one)."""
+    stabiliser_ml: float = Field(ge=0)
+    """IV solution stabiliser, added before the drug."""
 
 
 class CyclePlan(Model):

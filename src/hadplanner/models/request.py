@@ -316,7 +316,8 @@ class Settings(Model):
                                        "a bag lasts at most the longest stability")] = 96.0
     """Longest bag; stability (from preparation) bounds it further in the planner."""
     min_bag_h: Annotated[Real, bounded(0, LONGEST_STABILITY_H, "h",
-                                       "0 allows any bag length")] = 0.0
+                                       "0 allows any bag length")] = 24.0
+    """Shortest bag (thesis: bags "for 1 to 4 days"; label: 24-96 h); 0 allows any."""
     overfill_h: Annotated[Real, bounded(0, 24, "h",
                                         "extra infusion time in a bag (thesis: 4 h)")] = 4.0
     overfill_max_bag_h: Annotated[Real, bounded(0, LONGEST_STABILITY_H, "h",
@@ -345,6 +346,9 @@ class Settings(Model):
                                            "change instants on a grid of 1 to 60 minutes; "
                                            "the spec asks for 30 min or finer")] = 15
     """Change instants lie on this grid from T0 (the spec: 30 min or finer)."""
+    prep_slot_min: Annotated[Whole, bounded(1, 60, "min",
+                                            "preparation slots of 1 to 60 minutes")] = 15
+    """Preparations end on this slot grid, counted from each production window's opening."""
     edge_margin_minutes: Annotated[Whole, bounded(0, 240, "min",
                                                   "margin from a production window's "
                                                   "edge")] = 30
@@ -363,6 +367,16 @@ class Settings(Model):
         # Dose changes and discharge fall on whole days from T0: they must be grid points.
         if 1440 % value:
             raise ValueError(f"must divide 1440 (a day), got {value}: use 5, 10, 15 or 30")
+        return value
+
+    @field_validator("prep_slot_min")
+    @classmethod
+    def _slot_divides_an_hour(cls, value: int) -> int:
+        # Slots then fall on the same minutes of every hour (09:00, 09:15, ...): a
+        # timetable the pharmacy can read. Not tied to the window's length, which a
+        # request may change: the last slot is the last one before closing.
+        if 60 % value:
+            raise ValueError(f"must divide 60 (an hour), got {value}: use 5, 10, 15, 20 or 30")
         return value
 
     @model_validator(mode="after")

@@ -41,10 +41,17 @@ reading of the thesis where it says nothing precise):
   where the practice can fail while the planner does not: a long road and a
   same-day preparation leave no room for a 4-day bag.
 * **Same-day preparation.** A bag hung on a change day is prepared that day
-  in a production window, as late as the transport allows (the latest
-  preparation maximises stability); the first bag of a cycle and a bag
-  starting at a dose change are prepared at the latest production instant
-  that can reach them (possibly an earlier day).
+  on the pharmacy's slot grid (``prep_slot_min`` from the window's opening),
+  at the latest slot the transport allows (the latest preparation maximises
+  stability); the first bag of a cycle and a bag starting at a dose change
+  are prepared at the latest slot that can reach them (possibly an earlier
+  day).
+* **Shortest bag.** No bag is shorter than ``min_bag_h`` (24 h by default,
+  the thesis's shortest practice bags). A fixed day closer than that to the
+  bag's start is skipped; a fixed day that would leave less than that before
+  a forced boundary (the day-8 step-up, the end of the cycle) moves earlier
+  that day, or to the day before. A Friday start before a bank holiday
+  Monday has no practice plan: its first bag would end the same afternoon.
 * **Joining the fixed days.** A bag ends at the next forced boundary (the
   day-8 step-up, the end of the cycle) when it can reach it in one safe bag;
   otherwise at the next fixed change day, or the one after when the next is
@@ -91,6 +98,7 @@ from hadplanner.models.plan import (
     PracticeDeviation,
 )
 from hadplanner.models.request import PARIS, UTC, Request, Settings
+from hadplanner.schedule.bags import make_bag
 from hadplanner.schedule.calendars import (
     Calendars,
     calendars_from_settings,
@@ -159,6 +167,7 @@ class _Rules:
     st: Settings
     pair: tuple[int, int]
     slot: dt.time
+    drug: Drug
 
     def who(self, s: dt.datetime, first: bool = False) -> str:
         """Who hangs a bag starting at ``s`` (the ward up to discharge, included)."""
@@ -173,14 +182,9 @@ class _Rules:
         return self.st.overfill_h if duration_h <= self.st.overfill_max_bag_h + 1e-9 else 0.0
 
     def prep_for(self, s: dt.datetime, who: str) -> dt.datetime | None:
-        """The latest production instant that can feed a bag hung at ``s`` by ``who``."""
-        latest = self.cal.production.latest_at_or_before(_plus(s, -self.transport_h(who)))
-        if latest is None:
-            return None
-        # The pharmacy works in quarter hours; keep the exact instant only when
-        # flooring would leave the window (openings off the quarter).
-        floored = _floor_quarter(latest)
-        return floored if self.cal.production.contains(floored) else latest
+        """The latest production slot that can feed a bag hung at ``s`` by ``who``."""
+        return self.cal.production.latest_slot_at_or_before(
+            _plus(s, -self.transport_h(who)), self.st.prep_slot_min)
 
     def bag_ok(self, s: dt.datetime, p: dt.datetime, e: dt.datetime) -> bool:
         """Length within [min, max] and stability (with overfill) from preparation ``p``."""
@@ -199,6 +203,12 @@ class _Rules:
         short_end = min(_plus(p, st.stability_h - st.overfill_h),
                         _plus(s, st.overfill_max_bag_h), key=_u)
         return _floor_quarter(short_end)
+
+    def cap(self, s: dt.datetime) -> dt.datetime:
+        """The latest change after ``s`` that leaves ``min_bag_h`` to the next forced boundary."""
+        hard = min((b for b in (*self.spec.dose_changes, self.spec.t_end) if _u(b) > _u(s)),
+                   key=_u)
+        return _plus(hard, -self.st.min_bag_h)
 
     def change_day_ok(self, t: dt.datetime) -> bool:
         """A practice change at ``t``: the changer is there and a same-day preparation fits."""
@@ -227,15 +237,17 @@ def _fixed_days(r: _Rules, s: dt.datetime, before: dt.datetime) -> list[dt.datet
 
 
 def _on_day(r: _Rules, s: dt.datetime, p: dt.datetime, day: dt.date) -> dt.datetime | None:
-    """The practice's change on ``day``: at the slot, or earlier that day if stability asks."""
+    """The practice's change on ``day``: at the slot, or earlier that day if stability asks,
+    or if the next bag would otherwise be shorter than ``min_bag_h`` before a forced boundary."""
     t = wall(day, r.slot)
     if _u(t) <= _u(s):
         return None
-    if r.change_day_ok(t) and r.bag_ok(s, p, t):
+    cap = r.cap(s)
+    if _u(t) <= _u(cap) and r.change_day_ok(t) and r.bag_ok(s, p, t):
         return t
-    # Earlier in the day: the latest quarter hour the bag allows, if the
-    # changer is still there and a same-day preparation still fits.
-    e = r.latest_end(s, p)
+    # Earlier in the day: the latest quarter hour the bag and the next bag
+    # allow, if the changer is still there and a same-day preparation still fits.
+    e = min(r.latest_end(s, p), _floor_quarter(cap), key=_u)
     if _u(e) < _u(t) and e.astimezone(PARIS).date() == day and _u(e) > _u(s) \
             and r.change_day_ok(e) and r.bag_ok(s, p, e):
         return e
@@ -262,9 +274,11 @@ def _aim(r: _Rules, s: dt.datetime, p: dt.datetime, k: dt.datetime) -> dt.dateti
     """The practice's change aimed at fixed instant ``k``, or None if it cannot be made."""
     day = k.astimezone(PARIS).date()
     early_prep = p.astimezone(PARIS).date() != s.astimezone(PARIS).date()
-    if _blocked(r, k) or _hours(s, k) > r.st.max_bag_h + 1e-9 or early_prep:
-        # Closed day, too far after a shifted change, or a bag that a closure
-        # forced to prepare on an earlier day: the day before if need be.
+    if _blocked(r, k) or _hours(s, k) > r.st.max_bag_h + 1e-9 or early_prep \
+            or _u(k) > _u(r.cap(s)):
+        # Closed day, too far after a shifted change, a bag that a closure
+        # forced to prepare on an earlier day, or too close to a forced
+        # boundary for the next bag's min_bag_h: the day before if need be.
         return _walk_back(r, s, p, day)
     return _on_day(r, s, p, day)
 
@@ -283,9 +297,9 @@ def _next_change(r: _Rules, s: dt.datetime, p: dt.datetime, hard: dt.datetime) -
                 f"{r.st.stability_h:g} h stability")
         return t
     k1 = fixed[0]
-    if len(fixed) > 1 and _hours(s, k1) < SHORTEST_BAG_H:
-        # The thesis's shortest practice bags last 24 h: a closer fixed day
-        # is skipped when one bag reaches the next one.
+    if len(fixed) > 1 and _hours(s, k1) < max(SHORTEST_BAG_H, r.st.min_bag_h):
+        # The thesis's shortest practice bags last 24 h (or min_bag_h): a
+        # closer fixed day is skipped when one bag reaches the next one.
         t = _aim(r, s, p, fixed[1])
         if t is not None and _u(t) > _u(k1):
             return t
@@ -318,17 +332,8 @@ def _next_change(r: _Rules, s: dt.datetime, p: dt.datetime, hard: dt.datetime) -
 
 def _bag(index: int, p: dt.datetime, s: dt.datetime, e: dt.datetime, who: str,
          r: _Rules) -> Bag:
-    d = _hours(s, e)
-    ov = r.overfill(d)
-    rate = r.spec.rate_at(s)
-    # Same rounding as the planner, so that both count vials identically.
-    dose = round(rate * (d + ov) / 24.0, 9)
-    vials = max(1, math.ceil(round(dose / r.st.vial_ug, 9)))
-    return Bag(
-        index=index, prepared_at=p.astimezone(PARIS), start=s.astimezone(PARIS),
-        end=e.astimezone(PARIS), duration_h=d, overfill_h=ov, rate_ug_per_day=rate,
-        dose_ug=dose, vials=vials, changed_by=ChangedBy(who),
-    )
+    return make_bag(index, p, s, e, r.overfill(_hours(s, e)), r.spec.rate_at(s), who, r.st,
+                    r.drug)
 
 
 def _practice_cycle(r: _Rules) -> CyclePlan:
@@ -426,7 +431,7 @@ def practice_cycles(request: Request, pair: tuple[str, str], *, drug: Drug | Non
                 f"{spec.change_mode} change ({spec.transport_h:g} h road)")
         for slot in slots:
             try:
-                out.append(_practice_cycle(_Rules(spec, cal, st, days, slot)))
+                out.append(_practice_cycle(_Rules(spec, cal, st, days, slot, drug)))
                 break
             except PracticeInfeasible as exc:
                 reasons.append(f"{slot:%H:%M}: {exc}")

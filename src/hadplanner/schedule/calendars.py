@@ -28,7 +28,7 @@ Window = tuple[dt.datetime, dt.datetime]
 """A closed interval ``[open, close]`` of aware datetimes (Europe/Paris)."""
 
 _SEARCH_DAYS = 400
-"""How far back :meth:`Calendar.latest_at_or_before` looks before giving up."""
+"""How far back :meth:`Calendar.latest_slot_at_or_before` looks before giving up."""
 
 
 @functools.lru_cache(maxsize=64)
@@ -162,24 +162,38 @@ class Calendar:
             day += dt.timedelta(days=1)
         return out
 
-    def latest_at_or_before(
-        self, t: dt.datetime, margin: dt.timedelta = dt.timedelta(0)
-    ) -> dt.datetime | None:
-        """The latest instant ``<= t`` inside a window shrunk by ``margin`` at both ends.
+    def on_slot(self, t: dt.datetime, slot_min: int) -> bool:
+        """True if ``t`` is a slot: inside its day's window, whole slots after the opening."""
+        if self.always_open:
+            return True
+        t = paris(t)
+        w = self.day_window(t.date())
+        if w is None or not _ts(w[0]) <= _ts(t) <= _ts(w[1]):
+            return False
+        return (t.astimezone(UTC) - w[0].astimezone(UTC)) % dt.timedelta(minutes=slot_min) \
+            == dt.timedelta(0)
 
-        None when no such instant exists within 400 days before ``t``.
+    def latest_slot_at_or_before(
+        self, t: dt.datetime, slot_min: int, margin: dt.timedelta = dt.timedelta(0)
+    ) -> dt.datetime | None:
+        """The latest slot ``<= t`` inside a window shrunk by ``margin`` at both ends.
+
+        Slots are the instants ``open + k x slot_min`` (real minutes from each
+        window's opening) that lie in the window. None when there is no such
+        slot within 400 days before ``t``.
         """
         t = paris(t)
-        if self.always_open:
-            return t
+        step = dt.timedelta(minutes=slot_min)
         day = t.date()
         for _ in range(_SEARCH_DAYS):
             w = self.day_window(day)
             if w is not None:
-                lo = (w[0].astimezone(UTC) + margin).astimezone(PARIS)
-                hi = (w[1].astimezone(UTC) - margin).astimezone(PARIS)
-                if _ts(lo) <= _ts(hi) and _ts(lo) <= _ts(t):
-                    return min(t, hi, key=_ts)
+                o = w[0].astimezone(UTC)
+                hi = min(t.astimezone(UTC), w[1].astimezone(UTC) - margin)
+                first = -((-margin) // step)  # slots before o + margin are at the edge
+                k = (hi - o) // step if hi >= o else -1
+                if k >= first:
+                    return (o + k * step).astimezone(PARIS)
             day -= dt.timedelta(days=1)
         return None
 

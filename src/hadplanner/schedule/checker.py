@@ -5,7 +5,13 @@ It shares no feasibility code with the planner: it recomputes ``T0``,
 the drug catalogue, asks the calendars instant by instant (the planner uses
 vectorised window searches on a grid), and checks each bag with plain
 datetime arithmetic in UTC. Tolerances are 1e-6 h for times and 1e-6 ug for
-doses, well under the one-minute resolution of any plan.
+doses, well under the one-minute resolution of any plan; volumes are written
+to 0.01 mL, hence 0.006 mL.
+
+What is in a bag is recomputed from the drug catalogue: volume = pump rate x
+(duration + overfill), reconstituted drug = dose / concentration, the
+catalogue's stabiliser volume, NaCl the rest (never negative), the whole no
+more than the NaCl bag; the expiry is preparation + stability.
 """
 
 from __future__ import annotations
@@ -15,13 +21,14 @@ import math
 from dataclasses import dataclass
 
 from hadplanner.errors import UnsafePlanError
-from hadplanner.models.drug import load_drug
-from hadplanner.models.plan import Plan
+from hadplanner.models.drug import Drug, load_drug
+from hadplanner.models.plan import Bag, Plan
 from hadplanner.models.request import UTC, Request
 from hadplanner.schedule.calendars import calendars_from_settings
 
 _EPS_H = 1e-6
 _EPS_UG = 1e-6
+_EPS_ML = 0.006
 
 
 @dataclass(frozen=True)
@@ -75,6 +82,32 @@ def _rates(request: Request, regimen_name: str, t0: dt.datetime, cycle_days: int
     return out, reg
 
 
+def _contents(bag: Bag, dur: float, ov: float, dose: float, drug: Drug) -> list[str]:
+    """What is wrong with the bag's volumes, one sentence each (empty: right)."""
+    out = []
+    if abs(bag.pump_rate_ml_h - drug.pump_rate_ml_h) > 1e-9:
+        out.append(f"pump at {bag.pump_rate_ml_h:g} mL/h, the drug's one rate is "
+                   f"{drug.pump_rate_ml_h:g} mL/h")
+    volume = drug.pump_rate_ml_h * (dur + ov)
+    if abs(bag.volume_ml - volume) > _EPS_ML:
+        out.append(f"{bag.volume_ml:g} mL, expected {volume:.2f} mL ({drug.pump_rate_ml_h:g} "
+                   f"mL/h x {dur + ov:g} h)")
+    drug_ml = dose / drug.reconstituted_ug_per_ml
+    if abs(bag.drug_ml - drug_ml) > _EPS_ML:
+        out.append(f"{bag.drug_ml:g} mL of drug, expected {drug_ml:.2f} mL ({dose:.3f} ug at "
+                   f"{drug.reconstituted_ug_per_ml:g} ug/mL)")
+    if abs(bag.stabiliser_ml - drug.stabiliser_ml) > 1e-9:
+        out.append(f"{bag.stabiliser_ml:g} mL of stabiliser, expected {drug.stabiliser_ml:g} mL")
+    if abs(bag.nacl_ml + bag.drug_ml + bag.stabiliser_ml - bag.volume_ml) > _EPS_ML:
+        out.append(f"NaCl {bag.nacl_ml:g} + drug {bag.drug_ml:g} + stabiliser "
+                   f"{bag.stabiliser_ml:g} mL do not make the {bag.volume_ml:g} mL bag")
+    if bag.nacl_ml < -_EPS_ML:
+        out.append(f"{bag.volume_ml:g} mL cannot hold its drug and stabiliser")
+    if bag.volume_ml > drug.bag_nacl_ml + _EPS_ML:
+        out.append(f"{bag.volume_ml:g} mL, more than the {drug.bag_nacl_ml:g} mL bag")
+    return out
+
+
 def check_plan(plan: Plan, request: Request, transport_h: float | None = None) -> list[Violation]:
     """Every violation of the spec's invariants by ``plan`` for ``request`` (empty: safe).
 
@@ -87,6 +120,7 @@ def check_plan(plan: Plan, request: Request, transport_h: float | None = None) -
     from hadplanner.schedule.regimen import resolve_transport_h
 
     st = request.settings
+    drug = load_drug(request.drug)
     cal = calendars_from_settings(st)
     home_tr = resolve_transport_h(request) if transport_h is None else transport_h
     out: list[Violation] = []
@@ -156,6 +190,13 @@ def check_plan(plan: Plan, request: Request, transport_h: float | None = None) -
             if not cal.production.contains(bag.prepared_at):
                 bad(n, i, "production", f"prepared {_iso(bag.prepared_at)} outside production "
                     "windows")
+            elif not cal.production.on_slot(bag.prepared_at, st.prep_slot_min):
+                bad(n, i, "prep slot", f"prepared {_iso(bag.prepared_at)}, not on the "
+                    f"{st.prep_slot_min} min slot grid from the window's opening")
+            expiry = p + dt.timedelta(hours=st.stability_h)
+            if abs(_h(expiry, bag.expires_at)) > _EPS_H:
+                bad(n, i, "expiry", f"expires {_iso(bag.expires_at)}, prepared "
+                    f"{_iso(bag.prepared_at)} + {st.stability_h:g} h is {_iso(expiry)}")
             # who hangs it
             expected = "inpatient" if (i == 1 or s <= inp_end) else request.change_mode
             if str(bag.changed_by) != expected:
@@ -183,6 +224,8 @@ def check_plan(plan: Plan, request: Request, transport_h: float | None = None) -
             vials = math.ceil(dose / st.vial_ug - 1e-9)
             if bag.vials != vials:
                 bad(n, i, "vials", f"{bag.vials} vials for {dose:.3f} ug, expected {vials}")
+            for v in _contents(bag, dur, ov, dose, drug):
+                bad(n, i, "contents", v)
     allbags = [b for c in plan.cycles for b in c.bags]
     if plan.totals.bags != len(allbags) or plan.totals.vials != sum(b.vials for b in allbags):
         bad(None, None, "totals", "bags or vials do not add up")

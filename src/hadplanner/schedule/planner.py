@@ -11,13 +11,14 @@ real time from ``T0``; node ``k`` is ``T0 + k x grid``, node ``N`` is
   in a window of the change mode's calendar (day hospital / HAD nurse);
 * ``e - s`` lies in ``[max(min_bag_h, grid), max_bag_h]`` and no dose change
   lies strictly inside ``(s, e)`` (a dose change forces a boundary);
-* some preparation instant ``p`` exists with ``p`` in a production window,
+* some preparation instant ``p`` exists with ``p`` a slot of a production
+  window (``open + k x prep_slot_min``, in the window),
   ``p <= s - transport(s)`` and ``e + overfill(e - s) - p <= stability_h``.
 
-Why the latest preparation is enough. The constraints on ``p`` are ``p`` in
-a production window, ``p <= s - transport`` and ``p >= e + ov - stability``:
-an interval bounded above and below, intersected with the windows. It is
-non-empty iff the latest production instant ``P(s) <= s - transport``
+Why the latest preparation is enough. The constraints on ``p`` are ``p`` a
+production slot, ``p <= s - transport`` and ``p >= e + ov - stability``:
+an interval bounded above and below, intersected with the slots. It is
+non-empty iff the latest production slot ``P(s) <= s - transport``
 satisfies ``P(s) >= e + ov - stability``. So the feasible ends of a bag
 starting at ``s`` are decided by ``P(s)`` alone, and the choice of ``p``
 inside the feasible set changes no other bag and no cost except the last
@@ -25,7 +26,14 @@ objective (preparations at a window's edge). The planner therefore decides
 arcs with ``P(s)``, and picks ``p`` per bag afterwards: the latest instant
 away from the edges (``settings.edge_margin_minutes``) when that still
 satisfies stability, otherwise ``P(s)``. ``tests/schedule`` checks this
-against a brute force over every ``p`` on the grid.
+against a brute force over every slot.
+
+Shortest bag. ``min_bag_h`` (24 h by default) is a lower bound on every arc,
+the first and the last bag included. When the dose step, the end of the
+cycle, or a first bag prepared long before ``T0`` leaves no plan with bags
+that long, the planner refuses and names the shortest-bag constraint, the
+bag and the instants, and how far ``min_bag_h`` must come down
+(:func:`_floor_diagnosis`); a request that lowers it gets the short bag.
 
 Objective, lexicographic, as integer-packed costs summed along the path:
 
@@ -49,6 +57,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -63,6 +72,7 @@ from hadplanner.models.plan import (
     Plan,
 )
 from hadplanner.models.request import PARIS, UTC, Request, Settings
+from hadplanner.schedule.bags import check_bag_volumes, dose_ug, make_bag, vials_for
 from hadplanner.schedule.calendars import Calendar, Calendars, calendars_from_settings
 from hadplanner.schedule.regimen import CycleSpec, cycle_specs
 from hadplanner.schedule.totals import totals_of
@@ -81,12 +91,19 @@ def _fmt(epoch: int) -> str:
     return dt.datetime.fromtimestamp(epoch, PARIS).isoformat(sep=" ", timespec="minutes")
 
 
-def _latest_in(opens: np.ndarray, closes: np.ndarray, q: np.ndarray) -> np.ndarray:
-    """For each query time, the latest instant ``<= q`` inside a window (or the sentinel)."""
-    idx = np.searchsorted(opens, q, side="right") - 1
+def _latest_slot(slots: tuple[np.ndarray, np.ndarray, np.ndarray], step: int,
+                 q: np.ndarray) -> np.ndarray:
+    """For each query time, the latest slot ``<= q`` (or the sentinel).
+
+    ``slots`` is (first slot, last slot, window opening) per window: a
+    window's slots are ``opening + k x step`` from the first to the last.
+    """
+    first, last, origin = slots
+    idx = np.searchsorted(first, q, side="right") - 1
     out = np.full(q.shape, _NO_PREP, dtype=np.int64)
     ok = idx >= 0
-    out[ok] = np.minimum(q[ok], closes[idx[ok]])
+    i = idx[ok]
+    out[ok] = np.minimum(last[i], origin[i] + (q[ok] - origin[i]) // step * step)
     return out
 
 
@@ -98,14 +115,25 @@ def _inside(opens: np.ndarray, closes: np.ndarray, q: np.ndarray) -> np.ndarray:
     return res
 
 
-def _window_arrays(cal: Calendar, a: dt.datetime, b: dt.datetime,
-                   margin_s: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    pairs = [(o + margin_s, c - margin_s) for o, c in cal.epoch_windows(a, b)
-             if o + margin_s <= c - margin_s]
+def _window_arrays(cal: Calendar, a: dt.datetime, b: dt.datetime) -> tuple[np.ndarray, np.ndarray]:
+    pairs = cal.epoch_windows(a, b)
     if not pairs:
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
     arr = np.array(pairs, dtype=np.int64)
     return arr[:, 0].copy(), arr[:, 1].copy()
+
+
+def _slot_arrays(cal: Calendar, a: dt.datetime, b: dt.datetime, step: int,
+                 margin_s: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(first slot, last slot, opening) of each window, slots at least ``margin_s`` inside."""
+    rows = []
+    for o, c in cal.epoch_windows(a, b):
+        first = o + -(-margin_s // step) * step
+        last = o + (c - margin_s - o) // step * step
+        if first <= last:
+            rows.append((first, last, o))
+    arr = np.array(rows, dtype=np.int64).reshape(-1, 3)
+    return arr[:, 0].copy(), arr[:, 1].copy(), arr[:, 2].copy()
 
 
 def _local_seconds(times: np.ndarray) -> np.ndarray:
@@ -184,19 +212,19 @@ def _build_grid(spec: CycleSpec, cal: Calendars, settings: Settings) -> _Grid:
     valid |= k_inp
     valid[n] = True
 
-    # Transport rounds up to the second and the latest preparation down to the
-    # minute: a plan never relies on a fraction of a second, and prints whole minutes.
+    # Transport rounds up to the second (a plan never relies on a fraction of a
+    # second); preparations are slots of the pharmacy's grid (whole minutes).
     hosp = _ceil_s(settings.transport_hospital_h)
     home = _ceil_s(spec.transport_h)
     tr = np.where(k_inp | (mode == "day_hospital"), hosp, home).astype(np.int64)
-    q = ((times - tr) // 60) * 60
+    q = times - tr
     back = dt.timedelta(hours=settings.stability_h + max(settings.transport_hospital_h,
                                                          spec.transport_h) + 48)
-    po, pc = _window_arrays(cal.production, spec.t0 - back, spec.t_end)
-    prep = _latest_in(po, pc, q)
+    step = settings.prep_slot_min * 60
+    prep = _latest_slot(_slot_arrays(cal.production, spec.t0 - back, spec.t_end, step), step, q)
     m = settings.edge_margin_minutes * 60
-    qo, qc = _window_arrays(cal.production, spec.t0 - back, spec.t_end, m)
-    prep_calm = _latest_in(qo, qc, q)
+    prep_calm = _latest_slot(_slot_arrays(cal.production, spec.t0 - back, spec.t_end, step, m),
+                             step, q)
 
     rates = [r for _, r in spec.steps]
     change_s = [int(t.astimezone(UTC).timestamp()) for t, _ in spec.steps[1:]]
@@ -214,13 +242,8 @@ def _build_grid(spec: CycleSpec, cal: Calendars, settings: Settings) -> _Grid:
 
 
 def _vials(rate: float, dur_s: int, ov_s: int, vial_ug: float) -> int:
-    dose = rate * (dur_s + ov_s) / 86400.0
-    # Round before ceil: 3 x 38.5 must not become 4 vials through float noise.
-    return max(1, math.ceil(round(dose / vial_ug, 9)))
-
-
-def _dose(rate: float, dur_s: int, ov_s: int) -> float:
-    return round(rate * (dur_s + ov_s) / 86400.0, 9)
+    # The same dose and vial count as the bags the plan states (schedule/bags.py).
+    return vials_for(dose_ug(rate, dur_s / 3600, ov_s / 3600), vial_ug)
 
 
 def _arc_pieces(k: int, gr: _Grid, st: Settings) -> list[tuple[int, int, int]]:
@@ -256,13 +279,34 @@ def _arc_pieces(k: int, gr: _Grid, st: Settings) -> list[tuple[int, int, int]]:
 
 
 def _vial_table(gr: _Grid, st: Settings, dmax: int) -> np.ndarray:
+    """Vials of a bag of ``d`` grid steps at each rate: ``tab[rate index, d]``.
+
+    Within an overfill regime the count never decreases with ``d``, so a
+    bisection fills runs of equal counts with a few exact evaluations.
+    """
     ov = _hours_s(st.overfill_h)
     ovmax = _hours_s(st.overfill_max_bag_h)
     tab = np.zeros((len(gr.rates), dmax + 1), dtype=np.int64)
+    split = min(dmax, ovmax // gr.g)  # bags of up to `split` steps carry the overfill
+
+    def fill(row: np.ndarray, lo: int, hi: int, vials_at: Callable[[int], int]) -> None:
+        if lo > hi:
+            return
+        a, b = vials_at(lo), vials_at(hi)
+        if a == b:
+            row[lo:hi + 1] = a
+            return
+        mid = (lo + hi) // 2
+        fill(row, lo, mid, vials_at)
+        fill(row, mid + 1, hi, vials_at)
+
     for ri, r in enumerate(gr.rates):
-        for d in range(1, dmax + 1):
+        def vials_at(d: int, r: float = r) -> int:
             dur = d * gr.g
-            tab[ri, d] = _vials(r, dur, ov if dur <= ovmax else 0, st.vial_ug)
+            return _vials(r, dur, ov if dur <= ovmax else 0, st.vial_ug)
+
+        fill(tab[ri], 1, split, vials_at)
+        fill(tab[ri], split + 1, dmax, vials_at)
     return tab
 
 
@@ -535,14 +579,10 @@ def _solve(spec: CycleSpec, gr: _Grid, st: Settings) -> tuple[int, list[int], li
     return pair, path, edges
 
 
-def _diagnose(spec: CycleSpec, gr: _Grid, st: Settings) -> str:
-    """A one-line reason naming the constraint and the instant.
+def _reach_forward(gr: _Grid, st: Settings) -> tuple[np.ndarray, int, int]:
+    """Change instants a safe plan can reach from ``T0``, and its furthest bag.
 
-    A forward search marks every change instant a safe plan can reach; the
-    reachable bag that lasts furthest is where plans stall. What stops it is
-    named: the dose change, the longest bag allowed, or stability; for
-    stability, the production windows when none opens before the next
-    possible change, the change windows otherwise.
+    Returns (reachable nodes, end node of the furthest-reaching bag, its start).
     """
     n = gr.n
     reach = np.zeros(n + 1, dtype=bool)
@@ -557,6 +597,38 @@ def _diagnose(spec: CycleSpec, gr: _Grid, st: Settings) -> str:
                 far_e, far_k = k + hi, k
         if gr.prep[k] == _NO_PREP and far_e <= k:
             far_e, far_k = k, k
+    return reach, far_e, far_k
+
+
+def _reach_backward(gr: _Grid, st: Settings) -> np.ndarray:
+    """Change instants from which a safe plan reaches the end of the cycle."""
+    n = gr.n
+    ok = np.zeros(n + 1, dtype=bool)
+    ok[n] = True
+    for k in range(n - 1, -1, -1):
+        if gr.valid[k]:
+            ok[k] = any(ok[k + lo:k + hi + 1].any() for lo, hi, _ in _arc_pieces(k, gr, st))
+    return ok
+
+
+def _diagnose(spec: CycleSpec, gr: _Grid, st: Settings) -> str:
+    """A one-line reason naming the constraint and the instant.
+
+    The shortest bag first: when plans exist without ``min_bag_h``, the
+    reason is that floor (:func:`_floor_diagnosis`). Otherwise a forward
+    search marks every change instant a safe plan can reach; the reachable
+    bag that lasts furthest is where plans stall. What stops it is named: the
+    dose change, the longest bag allowed, or stability; for stability, the
+    production windows when none opens before the next possible change, the
+    change windows otherwise.
+    """
+    free = st.model_copy(update={"min_bag_h": 0.0})
+    why = _floor_diagnosis(spec, gr, st, free)
+    if why is not None:
+        return why
+    st = free
+    n = gr.n
+    _, far_e, far_k = _reach_forward(gr, st)
     c = f"cycle {spec.number}: "
     s = int(gr.times[far_k])
     p = int(gr.prep[far_k])
@@ -589,7 +661,83 @@ def _diagnose(spec: CycleSpec, gr: _Grid, st: Settings) -> str:
             f"{st.stability_h:g} h, last window closes {_fmt(p)}")
 
 
-def plan_cycle(spec: CycleSpec, calendars: Calendars, settings: Settings) -> CyclePlan:
+def _floor_diagnosis(spec: CycleSpec, gr: _Grid, st: Settings, free: Settings) -> str | None:
+    """Why ``min_bag_h`` leaves no plan, or None when plans fail without it too.
+
+    With the floor, ``F`` holds the change instants reachable from ``T0`` and
+    ``B`` those from which the end is reachable. A bag shorter than the floor
+    from ``F`` to ``B`` gives a plan with one short bag: the longest such bag
+    is named, with what forces it (the end of the cycle or the dose change
+    just after it; the stability of a bag that must start at ``T0`` or at the
+    dose change; otherwise stability and change windows), and lowering
+    ``min_bag_h`` to its length makes exactly that plan allowed. Without one,
+    the best plan without the floor names its short bags.
+    """
+    n, g = gr.n, gr.g
+    dmin = -(-_hours_s(st.min_bag_h) // g)
+    if dmin <= 1:
+        return None
+    fwd, _, _ = _reach_forward(gr, st)
+    bwd = _reach_backward(gr, st)
+    best: tuple[int, int, int] | None = None  # (steps, start node, end node)
+    for k in map(int, np.nonzero(fwd[:n])[0]):
+        for lo, hi, _ in _arc_pieces(k, gr, free):
+            for d in range(min(hi, dmin - 1), lo - 1, -1):
+                if bwd[k + d]:
+                    if best is None or d > best[0]:
+                        best = (d, k, k + d)
+                    break
+    c = f"cycle {spec.number}: "
+    floor = f"no safe plan keeps every bag at least {st.min_bag_h:g} h long (min_bag_h)"
+    if best is None:
+        if not _reach_forward(gr, free)[0][n]:
+            return None
+        _, path, _ = _solve(spec, gr, free)
+        short = [(a, b) for a, b in zip(path, path[1:], strict=False) if b - a < dmin]
+        longest = max(b - a for a, b in short) * g / 3600
+        listed = " and ".join(f"{_fmt(int(gr.times[a]))} to {_fmt(int(gr.times[b]))} "
+                              f"({(b - a) * g / 3600:g} h)" for a, b in short[:2])
+        return (f"{c}{floor}: at least {len(short)} bags must be shorter, e.g. {listed}; "
+                f"lower min_bag_h to {longest:g} h to plan them")
+    d, k, j = best
+    s, e = int(gr.times[k]), int(gr.times[j])
+    hours = d * g / 3600
+    stab = f"stability {st.stability_h:g} h"
+
+    def prepared(node: int) -> str:
+        p = int(gr.prep[node])
+        return "has no production slot before it" if p == _NO_PREP \
+            else f"is prepared {_fmt(p)} at the latest"
+
+    if j == n or j == int(gr.next_change[k]):
+        # A forced boundary at e: say why the short bag cannot start earlier.
+        forced = "the cycle ends then" if j == n else "the dose change then forces a bag boundary"
+        before = k - 1
+        if before < 0:
+            earlier = "it is the first bag"
+        elif not gr.valid[before]:
+            earlier = f"no {gr.who[before]} change window just before {_fmt(s)}"
+        elif not any(lo <= j - before <= hi for lo, hi, _ in _arc_pieces(before, gr, free)):
+            earlier = f"a change before {_fmt(s)} {prepared(before)}: {stab}"
+        else:
+            earlier = (f"no safe plan with bags of at least {st.min_bag_h:g} h reaches a change "
+                       f"before {_fmt(s)}")
+        why = f"{forced}; {earlier}"
+    elif (k == 0 or gr.rate_idx[k] != gr.rate_idx[k - 1]) \
+            and max(hi for _, hi, _ in _arc_pieces(k, gr, free)) < dmin:
+        # A bag that must start at T0 or at the dose change, and whose
+        # preparation cannot be recent enough to last min_bag_h.
+        hung = "the first bag, hung by the ward at T0," if k == 0 \
+            else "the bag hung at the dose change"
+        why = f"{hung} {prepared(k)}: {stab}"
+    else:
+        why = f"a bag hung at {_fmt(s)} {prepared(k)}: {stab}, and the change windows"
+    return (f"{c}{floor}: one bag must be shorter, at best {hours:g} h from {_fmt(s)} to "
+            f"{_fmt(e)} ({why}); lower min_bag_h to {hours:g} h to plan it")
+
+
+def plan_cycle(spec: CycleSpec, calendars: Calendars, settings: Settings,
+               drug: Drug | None = None) -> CyclePlan:
     """The optimal plan of one cycle (see the module docstring for the model).
 
     Raises
@@ -597,6 +745,7 @@ def plan_cycle(spec: CycleSpec, calendars: Calendars, settings: Settings) -> Cyc
     InfeasiblePlanError
         No safe plan exists; the message names the constraint and the instant.
     """
+    drug = drug or load_drug()
     gr = _build_grid(spec, calendars, settings)
     _, path, edges = _solve(spec, gr, settings)
     ov_s = _hours_s(settings.overfill_h)
@@ -610,19 +759,10 @@ def plan_cycle(spec: CycleSpec, calendars: Calendars, settings: Settings) -> Cyc
         calm = int(gr.prep_calm[a])
         p = calm if (edges[i] == 0 and calm != _NO_PREP and e + ov - calm <= stab) \
             else int(gr.prep[a])
-        rate = gr.rates[int(gr.rate_idx[a])]
-        bags.append(Bag(
-            index=i + 1,
-            prepared_at=dt.datetime.fromtimestamp(p, PARIS),
-            start=dt.datetime.fromtimestamp(s, PARIS),
-            end=dt.datetime.fromtimestamp(e, PARIS),
-            duration_h=dur / 3600,
-            overfill_h=ov / 3600,
-            rate_ug_per_day=rate,
-            dose_ug=_dose(rate, dur, ov),
-            vials=_vials(rate, dur, ov, settings.vial_ug),
-            changed_by=ChangedBy(gr.who[a]),
-        ))
+        bags.append(make_bag(
+            i + 1, dt.datetime.fromtimestamp(p, PARIS), dt.datetime.fromtimestamp(s, PARIS),
+            dt.datetime.fromtimestamp(e, PARIS), ov / 3600, gr.rates[int(gr.rate_idx[a])],
+            gr.who[a], settings, drug))
     return CyclePlan(number=spec.number, regimen=spec.regimen, start=spec.t0, end=spec.t_end,
                      inpatient_until=spec.inpatient_end, bags=tuple(bags))
 
@@ -674,7 +814,8 @@ def plan_request(request: Request, drug: Drug | None = None, *,
     drug = drug or load_drug(request.drug)
     calendars = calendars_from_settings(request.settings)
     specs = cycle_specs(request, drug)
-    cycles = tuple(plan_cycle(spec, calendars, request.settings) for spec in specs)
+    check_bag_volumes(request.settings, drug, max(r for sp in specs for _, r in sp.steps))
+    cycles = tuple(plan_cycle(spec, calendars, request.settings, drug) for spec in specs)
     baseline = (_baseline(request, drug, calendars, specs) if with_baseline
                 else Baseline(feasible=False, reason="not computed"))
     plan = Plan(
