@@ -17,13 +17,9 @@ from typing import Annotated, Any
 import typer
 
 from hadplanner.cli.boundary import guarded
+from hadplanner.cli.options import DateOpt, LangOpt, TerritoryOpt, resolve_day
 from hadplanner.errors import InputError
 
-TerritoryOpt = Annotated[str, typer.Option("--territory", "-t", help="Territory name or folder.")]
-DateOpt = Annotated[
-    str | None,
-    typer.Option("--date", "-d", help="Day of the authorisations, YYYY-MM-DD (default: today)."),
-]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")]
 LimitOpt = Annotated[
     float, typer.Option("--limit", help="Travel-time limit for daily visits, minutes.")
@@ -35,7 +31,6 @@ RuleOpt = Annotated[
         help="Derogation rule: 'bordering' (zones limitrophes) or 'within_limit'.",
     ),
 ]
-LangOpt = Annotated[str, typer.Option("--lang", help="Language of text outputs: fr or en.")]
 TableOpt = Annotated[
     Path | None,
     typer.Option(
@@ -105,12 +100,6 @@ def _words(lang: str) -> dict[str, str]:
     from hadplanner.export._labels import check_lang
 
     return _WORDS[check_lang(lang)]
-
-
-def _day(text: str | None) -> dt.date:
-    from hadplanner.territory.importing import parse_day
-
-    return dt.date.today() if text is None else parse_day(text, "--date")
 
 
 def _settings(limit: float, rule: str) -> Any:
@@ -236,6 +225,8 @@ def register(app: typer.Typer) -> None:
         limit), convention (none within the limit), no_had. Prints population
         per status and department; --json prints one object per commune;
         --out writes the map and tables.
+
+        Example: hadplanner coverage --date 2018-06-01 --out out/couverture
         """
         from hadplanner.export._spreadsheet import check_dialect
         from hadplanner.export.coverage import write_coverage_outputs
@@ -245,7 +236,7 @@ def register(app: typer.Typer) -> None:
         check_dialect(csv_dialect)
         if by not in ("department", "zone"):
             raise InputError(f"--by must be 'department' or 'zone', got {by!r}")
-        day, settings = _day(date), _settings(limit, rule)
+        day, settings = resolve_day(date, territory), _settings(limit, rule)
         loaded = _load(territory)
         from hadplanner.io.writing import Outputs
         from hadplanner.territory.coverage import TerritoryIndex
@@ -286,12 +277,15 @@ def register(app: typer.Typer) -> None:
         lang: LangOpt = "fr",
         travel_table: TableOpt = None,
     ) -> None:
-        """Authorised HADs that could take a patient of a commune (or a point) by derogation."""
+        """Authorised HADs that could take a patient of a commune (or a point) by derogation.
+
+        Example: hadplanner derogations --commune 81065 --date 2018-06-01
+        """
         from hadplanner.models.territory import Point
         from hadplanner.territory.derogations import derogation_candidates
 
         w = _words(lang)
-        day, settings = _day(date), _settings(limit, rule)
+        day, settings = resolve_day(date, territory), _settings(limit, rule)
         if commune is None and (lat is None or lon is None):
             raise InputError("give --commune CODE, or both --lat and --lon")
         if commune is not None and (lat is not None or lon is not None):
@@ -349,13 +343,16 @@ def register(app: typer.Typer) -> None:
         lang: LangOpt = "fr",
         travel_table: TableOpt = None,
     ) -> None:
-        """Coverage change made by a scenario (takeover, association, zone change...)."""
+        """Coverage change made by a scenario (takeover, association, zone change...).
+
+        Example: hadplanner whatif croix-rouge-pasteur --date 2018-06-01
+        """
         from hadplanner.errors import ScenarioError
         from hadplanner.paths import territory_dir
         from hadplanner.territory.whatif import whatif
 
         w = _words(lang)
-        day, settings = _day(date), _settings(limit, rule)
+        day, settings = resolve_day(date, territory), _settings(limit, rule)
         path = Path(scenario)
         if not path.is_file():
             named = (
@@ -405,12 +402,15 @@ def register(app: typer.Typer) -> None:
         lang: LangOpt = "fr",
         travel_table: TableOpt = None,
     ) -> None:
-        """Which unauthorised HADs to make "établissement associé" to serve the most people."""
+        """Which unauthorised HADs to make "établissement associé" to serve the most people.
+
+        Example: hadplanner authorise-best --k 3 --date 2018-06-01
+        """
         from hadplanner.territory.best_authorisations import best_authorisations
         from hadplanner.territory.coverage import compute_coverage
 
         w = _words(lang)
-        day, settings = _day(date), _settings(limit, rule)
+        day, settings = resolve_day(date, territory), _settings(limit, rule)
         cov = compute_coverage(_index(territory, travel_table), day, settings)
         candidates = int((~cov.authorised & cov.index.membership.any(axis=0)).sum())
         if candidates == 0:

@@ -169,6 +169,8 @@ def register(app: typer.Typer) -> None:
 
         Exit status 2 when no safe plan exists (the message names the
         constraint and the instant); nothing is written then.
+
+        Example: hadplanner plan examples/P001-rr-had-toulouse.yaml --out out/plans
         """
         from hadplanner.export import _labels
         from hadplanner.io.writing import Outputs

@@ -15,7 +15,6 @@ cannot be planned safely stops the run with its one-line error (exit 2).
 
 from __future__ import annotations
 
-import datetime as dt
 import time
 from pathlib import Path
 from typing import Annotated
@@ -23,10 +22,7 @@ from typing import Annotated
 import typer
 
 from hadplanner.cli.boundary import guarded
-
-# The embedded territory's HADs and authorisations are those the thesis reports
-# for 2018: the default date of the main job is inside that period.
-REFERENCE_DATE = dt.date(2018, 6, 1)
+from hadplanner.cli.options import DateOpt, resolve_day
 
 
 def _step(n: int, total: int, label: str) -> float:
@@ -48,15 +44,16 @@ def register(app: typer.Typer) -> None:
     def run_command(
         out: Annotated[Path, typer.Option(help="Folder for every output.")] = Path("out"),
         territory: Annotated[str, typer.Option(help="Territory name or folder.")] = "occitanie",
-        date: Annotated[
-            str, typer.Option(help="Authorisations valid on this day (YYYY-MM-DD).")
-        ] = REFERENCE_DATE.isoformat(),
+        date: DateOpt = None,
         lang: Annotated[str, typer.Option(help="Language of the outputs: fr or en.")] = "fr",
         csv_dialect: Annotated[str, typer.Option(
             "--csv-dialect", help="CSV files: 'excel-fr' (';', decimal comma, BOM: French "
             "Excel) or 'plain' (',', decimal point: GIS, scripts).")] = "excel-fr",
     ) -> None:
-        """Run the main job: territory, coverage, example patients' plans, PUI production sheet."""
+        """Run the main job: territory, coverage, example patients' plans, PUI production sheet.
+
+        Example: hadplanner run --out out --lang fr
+        """
         from hadplanner.cli.plan import plan_examples
         from hadplanner.export._labels import check_lang
         from hadplanner.export._spreadsheet import check_dialect
@@ -68,13 +65,12 @@ def register(app: typer.Typer) -> None:
         )
         from hadplanner.io.writing import Outputs
         from hadplanner.pharmacy.production import production_sheet
-        from hadplanner.territory.importing import parse_day
         from hadplanner.territory.loading import load_territory
         from hadplanner.territory.summary import write_territory_report
 
         check_lang(lang)
         check_dialect(csv_dialect)
-        day = parse_day(date, "--date")
+        day = resolve_day(date, territory)
         total = 4
         final = out
         with Outputs() as outputs:

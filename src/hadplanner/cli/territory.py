@@ -8,22 +8,17 @@ the embedded communes.
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from hadplanner.cli.boundary import guarded
+from hadplanner.cli.options import DateOpt, LangOpt, resolve_day
 
 NameArg = Annotated[
     str, typer.Argument(help="Territory name (under territories/) or folder.")
 ]
-DateOpt = Annotated[
-    str | None,
-    typer.Option("--date", "-d", help="Day of the authorisations, YYYY-MM-DD (default: today)."),
-]
-LangOpt = Annotated[str, typer.Option("--lang", help="Language: fr (default) or en.")]
 ZonesOpt = Annotated[
     Path | None,
     typer.Option(
@@ -54,12 +49,6 @@ def _lang(lang: str) -> str:
     return check_lang(lang)
 
 
-def _day(text: str | None) -> dt.date:
-    from hadplanner.territory.importing import parse_day
-
-    return dt.date.today() if text is None else parse_day(text, "--date")
-
-
 def _load(name: str, zones: Path | None, hads: Path | None, min_share: float, repair: bool):
     from hadplanner.territory.importing import with_overrides
     from hadplanner.territory.loading import load_territory
@@ -88,11 +77,14 @@ def show(
     min_share: ShareOpt = 0.5,
     repair_zones: RepairOpt = False,
 ) -> None:
-    """Summary table: per HAD its main site, authorisation on --date, zone size; shared areas."""
+    """Summary table: per HAD its main site, authorisation on --date, zone size; shared areas.
+
+    Example: hadplanner territory show occitanie --date 2018-06-01
+    """
     from hadplanner.territory.summary import render_text, summarise
 
     lang = _lang(lang)
-    day = _day(date)
+    day = resolve_day(date, name)
     summary = summarise(_load(name, zones, hads, min_share, repair_zones), day)
     if as_json:
         typer.echo(summary.model_dump_json(indent=2))
@@ -112,12 +104,15 @@ def map_(
     min_share: ShareOpt = 0.5,
     repair_zones: RepairOpt = False,
 ) -> None:
-    """Write out/territoire_<name>.html: zones (one layer per HAD), sites, legend."""
+    """Write out/territoire_<name>.html: zones (one layer per HAD), sites, legend.
+
+    Example: hadplanner territory map occitanie --out out/territoire
+    """
     from hadplanner.export.territory_map import write_territory_map
     from hadplanner.io.writing import Outputs
 
     lang = _lang(lang)
-    day = _day(date)
+    day = resolve_day(date, name)
     with Outputs(inputs=[p for p in (zones, hads) if p is not None]) as outputs:
         staged = outputs.folder(out, "--out")
         loaded = _load(name, zones, hads, min_share, repair_zones)

@@ -17,6 +17,7 @@ mutate its GeoDataFrame.
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import re
 from collections.abc import Collection, Iterable
@@ -29,7 +30,7 @@ from pydantic import Field, ValidationError, field_validator
 from hadplanner.errors import InputError, TerritoryError
 from hadplanner.io.reading import Document, check_file, load_document, read_table
 from hadplanner.io.validation import validate
-from hadplanner.models.base import Model, Text
+from hadplanner.models.base import Day, Model, Text
 from hadplanner.models.territory import (
     HAD,
     Commune,
@@ -71,6 +72,9 @@ class TerritoryManifest(Model):
     files: TerritoryFiles = TerritoryFiles()
     zones_source: Text = ""
     """How the zones were drawn (official list, or reconstruction)."""
+    reference_date: Day | None = None
+    """The day the territory's data describe (HADs, authorisations, zones): the
+    default ``--date`` of every command on this territory; None: today."""
     sources: tuple[Text, ...] = ()
 
 
@@ -442,6 +446,19 @@ def _load(folder: Path) -> LoadedTerritory:
 def resolve(name_or_path: str | Path = "occitanie") -> Path:
     """The folder of a territory given by name (``occitanie``) or path."""
     return territory_dir(name_or_path).resolve()
+
+
+def reference_day(name_or_path: str | Path = "occitanie") -> dt.date:
+    """The default day of the commands: the territory's ``reference_date``, else today.
+
+    Reads the manifest only (no polygons). A territory's data describe one
+    period (the embedded Occitanie: the thesis's 2018); asking about another
+    day must be a choice (``--date``), not an accident of the clock.
+    """
+    folder = resolve(name_or_path)
+    if not folder.is_dir():
+        raise TerritoryError(f"{folder}: no such territory folder")
+    return read_manifest(folder).reference_date or dt.date.today()
 
 
 def load_territory(name_or_path: str | Path = "occitanie") -> LoadedTerritory:
