@@ -38,7 +38,8 @@ def test_french_headers_and_totals(two_cycle_plan):
     """The default table is French: column headers, who hangs the bags, the comparison."""
     text = plan_table(two_cycle_plan)
     for header in ("n°", "préparée le", "pose", "fin", "durée (h)", "surremplissage (h)",
-                   "débit (µg/j)", "dose (µg)", "flacons", "posée par"):
+                   "débit (µg/j)", "dose (µg)", "flacons", "volume (mL)", "pompe (mL/h)",
+                   "périmée le", "posée par"):
         assert header in text
     assert "hospitalisation" in text and "infirmier HAD" in text
     assert "Comparaison avec la pratique actuelle" in text
@@ -48,11 +49,11 @@ def test_french_headers_and_totals(two_cycle_plan):
 
 
 def test_one_line_per_bag_with_french_times_without_offset(two_cycle_plan):
-    """Each bag is one line with three French times (``lun. 03/05 10:00``) and no UTC offset."""
+    """Each bag is one line with four French times (prepared, hung, ends, expires), no offset."""
     text = plan_table(two_cycle_plan)
     bag_lines = _bag_lines(text)
     assert len(bag_lines) == sum(len(c.bags) for c in two_cycle_plan.cycles)
-    assert all(len(FRENCH_TIME.findall(ln)) == 3 for ln in bag_lines)
+    assert all(len(FRENCH_TIME.findall(ln)) == 4 for ln in bag_lines)
     assert not OFFSET.search(text)
     assert "Heure légale" not in text  # May to July: no legal-time change
 

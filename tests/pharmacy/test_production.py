@@ -78,3 +78,26 @@ def test_exports_in_french_and_english(plans, tmp_path):
     wb = load_workbook(path)
     assert wb.sheetnames == ["préparations", "jours", "synthèse"]
     assert wb["jours"].max_row == len(sheet.days) + 1
+
+
+def test_sheet_says_what_goes_in_each_bag_and_its_real_expiry():
+    """Volumes, pump rate and expiry come from the plan; expiry is 96 real hours across DST."""
+    import datetime as dt
+
+    plan = _plan("P005-march-dst.yaml")
+    sheet = production_sheet([plan])
+    bags = {(c.number, b.index): b for c in plan.cycles for b in c.bags}
+    for day in sheet.days:
+        for p in day.preparations:
+            bag = bags[(p.cycle, p.bag)]
+            assert (p.volume_ml, p.drug_ml, p.nacl_ml, p.stabiliser_ml, p.pump_rate_ml_h) == (
+                bag.volume_ml, bag.drug_ml, bag.nacl_ml, bag.stabiliser_ml, bag.pump_rate_ml_h)
+            assert p.volume_ml == pytest.approx(p.drug_ml + p.nacl_ml + p.stabiliser_ml,
+                                                abs=0.02)
+            real = p.expires_at.astimezone(dt.UTC) - p.prepared_at.astimezone(dt.UTC)
+            assert real == dt.timedelta(hours=96)
+    crossing = [p for d in sheet.days for p in d.preparations
+                if p.prepared_at.utcoffset() != p.expires_at.utcoffset()]
+    assert crossing, "P005 has a bag whose stability spans the March change"
+    text = production_sheet_text(sheet)
+    assert "mL blinatumomab reconstitué" in text and "pompe 2,50 mL/h" in text

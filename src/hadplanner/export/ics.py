@@ -97,7 +97,7 @@ def _uid(plan: Plan, cycle: CyclePlan, what: str, bag: Bag | None = None) -> str
 
 
 def _description(plan: Plan, cycle: CyclePlan, bag: Bag, lang: str, stability_h: float) -> str:
-    expiry = bag.prepared_at + dt.timedelta(hours=stability_h)
+    expiry = bag.expires_at  # real hours from preparation, across a clock change too
     return _TEXT[lang]["desc"].format(
         patient=plan.patient_id,
         drug=plan.drug,

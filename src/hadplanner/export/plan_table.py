@@ -36,6 +36,9 @@ _TEXT: dict[str, dict[str, Any]] = {
             "débit (µg/j)",
             "dose (µg)",
             "flacons",
+            "volume (mL)",
+            "pompe (mL/h)",
+            "périmée le",
             "posée par",
         ),
         "cycle_total": "Cycle {n} : {bags} poches, {vials} flacons",
@@ -69,6 +72,9 @@ _TEXT: dict[str, dict[str, Any]] = {
             "rate (µg/day)",
             "dose (µg)",
             "vials",
+            "volume (mL)",
+            "pump (mL/h)",
+            "expires",
             "hung by",
         ),
         "cycle_total": "Cycle {n}: {bags} bags, {vials} vials",
@@ -90,7 +96,7 @@ _TEXT: dict[str, dict[str, Any]] = {
 }
 
 # Numeric columns are right-aligned so that digits line up.
-_RIGHT = {0, 4, 5, 6, 7, 8}
+_RIGHT = {0, 4, 5, 6, 7, 8, 9, 10}
 
 
 def _grid(headers: Sequence[str], rows: Sequence[Sequence[str]], right: set[int]) -> list[str]:
@@ -132,6 +138,9 @@ def _cycle_lines(cycle: CyclePlan, lang: str) -> list[str]:
             L.number(bag.rate_ug_per_day, 1, lang),
             L.number(bag.dose_ug, 2, lang),
             str(bag.vials),
+            L.number(bag.volume_ml, 2, lang),
+            L.number(bag.pump_rate_ml_h, 2, lang),
+            L.when(bag.expires_at, lang),
             L.changed_by(bag.changed_by, lang),
         )
         for bag in cycle.bags

@@ -37,15 +37,19 @@ def _columns(lang: str) -> list[Column]:
     if lang == "fr":
         names = ("jour de production", f"fin de préparation ({at})", "patient", "cure", "poche",
                  f"pose ({at})", f"péremption ({at})", "durée (h)", "surremplissage (h)",
-                 "débit (µg/j)", "dose (µg)", "flacons (seule)", "posée par")
+                 "débit (µg/j)", "dose (µg)", "flacons (seule)", "posée par",
+                 "volume poche (mL)", "blinatumomab reconstitué (mL)", "NaCl 0,9 % (mL)",
+                 "stabilisant (mL)", "débit pompe (mL/h)")
     else:
         names = ("production day", f"prepared at ({at})", "patient", "cycle", "bag",
                  f"hung at ({at})", f"expires at ({at})", "duration (h)", "overfill (h)",
-                 "rate (ug/day)", "dose (ug)", "vials (alone)", "hung by")
+                 "rate (ug/day)", "dose (ug)", "vials (alone)", "hung by",
+                 "bag volume (mL)", "reconstituted drug (mL)", "NaCl 0.9% (mL)",
+                 "stabiliser (mL)", "pump rate (mL/h)")
     kinds = ("date", "datetime", "text", "int", "int", "datetime", "datetime", "float", "float",
-             "float", "float", "int", "text")
+             "float", "float", "int", "text", "float", "float", "float", "float", "float")
     fmts = (_DAY_FMT[lang], None, None, None, None, None, None, "0.0#", "0.0#", "0.00", "0.00",
-            None, None)
+            None, None, "0.00", "0.00", "0.00", "0.00", "0.0#")
     return [Column(n, k, f) for n, k, f in zip(names, kinds, fmts, strict=True)]
 
 
@@ -65,6 +69,11 @@ def _rows(sheet: ProductionSheet, lang: str) -> list[list[Cell]]:
             round(p.dose_ug, 2),
             p.vials_alone,
             L.changed_by(p.changed_by, lang),
+            p.volume_ml,
+            p.drug_ml,
+            p.nacl_ml,
+            p.stabiliser_ml,
+            p.pump_rate_ml_h,
         ]
         for day in sheet.days
         for p in day.preparations
@@ -105,6 +114,8 @@ _TEXT = {
     "fr": {
         "bags": "poche(s)", "over": "au-delà de la capacité ({cap}/jour)", "cycle": "cure",
         "bag": "poche", "ug": "µg",
+        "content": "{vol} mL = {drug} mL blinatumomab reconstitué + {nacl} mL NaCl 0,9 % + "
+        "{stab} mL stabilisant ; pompe {rate} mL/h ; périmée le {expiry}",
         "day_total": "total {dose} µg : {shared} flacon(s) partagés (au lieu de {alone}), "
         "reliquat {left} µg",
         "total": "Total : {shared} flacons avec partage des reliquats, {alone} sans "
@@ -113,6 +124,8 @@ _TEXT = {
     "en": {
         "bags": "bag(s)", "over": "over capacity ({cap}/day)", "cycle": "cycle",
         "bag": "bag", "ug": "ug",
+        "content": "{vol} mL = {drug} mL reconstituted blinatumomab + {nacl} mL NaCl 0.9% + "
+        "{stab} mL stabiliser; pump {rate} mL/h; expires {expiry}",
         "day_total": "total {dose} ug: {shared} shared vial(s) (instead of {alone}), "
         "leftover {left} ug",
         "total": "Total: {shared} vials sharing leftovers, {alone} without "
@@ -140,6 +153,10 @@ def production_sheet_text(sheet: ProductionSheet, lang: str = "fr") -> str:
                 f"{t['cycle']} {p.cycle} {t['bag']} {p.bag:>2}  "
                 f"{L.number(p.dose_ug, 2, lang):>8} {t['ug']}  → {L.when(p.hang_at, lang)}"
             )
+            lines.append("         " + t["content"].format(
+                vol=L.number(p.volume_ml, 2, lang), drug=L.number(p.drug_ml, 2, lang),
+                nacl=L.number(p.nacl_ml, 2, lang), stab=L.number(p.stabiliser_ml, 2, lang),
+                rate=L.number(p.pump_rate_ml_h, 2, lang), expiry=L.when(p.expires_at, lang)))
         lines.append("  " + t["day_total"].format(
             dose=L.number(day.dose_ug, 2, lang), shared=day.vials_shared,
             alone=day.vials_alone, left=L.number(day.leftover_ug, 2, lang)))

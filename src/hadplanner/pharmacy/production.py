@@ -42,6 +42,16 @@ class Preparation(Model):
     vials_alone: int
     """Vials this bag would need on its own (no sharing)."""
     changed_by: ChangedBy
+    volume_ml: float
+    """What goes in the bag (``data/drugs.yaml``): total volume ..."""
+    drug_ml: float
+    """... of which reconstituted drug,"""
+    nacl_ml: float
+    """NaCl 0.9 %,"""
+    stabiliser_ml: float
+    """and IV solution stabiliser;"""
+    pump_rate_ml_h: float
+    """the pump's rate (one rate whatever the dose)."""
 
 
 class ProductionDay(Model):
@@ -96,7 +106,8 @@ def production_sheet(
     vial_ug, vial_eur
         Content and price of a vial.
     stability_h
-        Stability of a prepared bag, for the expiry column.
+        Unused: each bag's expiry is the plan's own (``Bag.expires_at``, real
+        hours across a clock change). Kept for callers that pass it.
     capacity_per_day
         Blinatumomab preparations the PUI can make in a day (spec default 6).
     """
@@ -110,13 +121,18 @@ def production_sheet(
                     bag=bag.index,
                     prepared_at=bag.prepared_at,
                     hang_at=bag.start,
-                    expires_at=bag.prepared_at + dt.timedelta(hours=stability_h),
+                    expires_at=bag.expires_at,
                     duration_h=bag.duration_h,
                     overfill_h=bag.overfill_h,
                     rate_ug_per_day=bag.rate_ug_per_day,
                     dose_ug=bag.dose_ug,
                     vials_alone=bag.vials,
                     changed_by=bag.changed_by,
+                    volume_ml=bag.volume_ml,
+                    drug_ml=bag.drug_ml,
+                    nacl_ml=bag.nacl_ml,
+                    stabiliser_ml=bag.stabiliser_ml,
+                    pump_rate_ml_h=bag.pump_rate_ml_h,
                 )
                 by_day[bag.prepared_at.date()].append(prep)
     days = []
