@@ -215,3 +215,31 @@ def test_cli_broken_geometry_exits_non_zero(tiny_copy):
     assert out.returncode == 1
     assert "Traceback" not in out.stderr
     assert "invalid geometry" in out.stderr and len(out.stderr.strip().splitlines()) == 1
+
+
+def test_commune_numbers_written_as_text_are_refused(tmp_path):
+    """A communes file whose population is text ("mille") is refused with the commune."""
+    import json
+    import shutil
+
+    from hadplanner.territory.loading import clear_cache, load_territory
+
+    tiny = Path(__file__).resolve().parents[1] / "data" / "tiny"
+    copy = tmp_path / "tiny"
+    shutil.copytree(tiny, copy)
+    data = json.loads((copy / "communes.geojson").read_text())
+    data["features"][2]["properties"]["population"] = "mille"
+    (copy / "communes.geojson").write_text(json.dumps(data))
+    clear_cache()
+    with pytest.raises(TerritoryError, match=r"commune 09903: population must be a number"):
+        load_territory(copy)
+
+
+@pytest.mark.parametrize("args", [["territory", "show", "--min-share", "0.7"],
+                                  ["territory", "show", "--repair-zones"],
+                                  ["territory", "show", "--min-share", "nan"]])
+def test_polygon_options_are_never_silently_ignored(args):
+    """--min-share / --repair-zones without zone polygons are errors, not ignored."""
+    res = _cli(*args)
+    assert res.returncode == 1
+    assert res.stderr.count("\n") == 1 and "--" in res.stderr

@@ -142,6 +142,14 @@ def plan_examples(out: Path, lang: str = "fr", territory: str = "occitanie") -> 
     return plans
 
 
+def _check_suffix(path: Path | None, suffix: str, option: str) -> None:
+    """A calendar ends in .ics, a picture in .png: a program opens the file by its name."""
+    from hadplanner.errors import InputError
+
+    if path is not None and path.suffix.lower() != suffix:
+        raise InputError(f"{option} {path}: the file name must end in {suffix}")
+
+
 def register(app: typer.Typer) -> None:
     """Add the ``plan`` command to `app`."""
 
@@ -180,6 +188,8 @@ def register(app: typer.Typer) -> None:
             # Destinations are checked first, then everything that can fail for the
             # request happens before any file is visible.
             staged_out = outputs.folder(out, "--out") if out is not None else None
+            _check_suffix(ics, ".ics", "--ics")
+            _check_suffix(timeline, ".png", "--timeline")
             staged_ics = outputs.path(ics, "--ics") if ics is not None else None
             staged_png = outputs.path(timeline, "--timeline") if timeline is not None else None
             request, plan, transport = plan_file(request_file, territory)

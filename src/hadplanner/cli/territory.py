@@ -49,10 +49,28 @@ def _lang(lang: str) -> str:
     return check_lang(lang)
 
 
+def _check_polygon_options(zones: Path | None, min_share: float, repair: bool) -> None:
+    """--min-share and --repair-zones only mean something with polygon zones: never ignored."""
+    import math
+
+    from hadplanner.errors import InputError
+    from hadplanner.territory.importing import POLYGON_SUFFIXES
+
+    if not math.isfinite(min_share) or not 0 < min_share <= 1:
+        raise InputError(f"--min-share must be in (0, 1] (a share of a commune's area), "
+                         f"got {min_share:g}")
+    polygons = zones is not None and zones.suffix.lower() in POLYGON_SUFFIXES
+    if not polygons and (min_share != 0.5 or repair):
+        option = "--repair-zones" if repair else "--min-share"
+        raise InputError(f"{option} applies to zone polygons (--zones FILE.geojson/.gpkg...), "
+                         "not to a zones CSV or the territory's own zones")
+
+
 def _load(name: str, zones: Path | None, hads: Path | None, min_share: float, repair: bool):
     from hadplanner.territory.importing import with_overrides
     from hadplanner.territory.loading import load_territory
 
+    _check_polygon_options(zones, min_share, repair)
     return with_overrides(
         load_territory(name), zones=zones, hads=hads, min_share=min_share, repair=repair
     )

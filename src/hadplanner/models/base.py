@@ -118,7 +118,7 @@ def parse_day(value: Any) -> dt.date:
 Day = Annotated[dt.date, BeforeValidator(parse_day)]
 """A calendar date written ``YYYY-MM-DD``."""
 
-_CLOCK = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
+_CLOCK = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
 
 
 def _clock(value: Any) -> dt.time:

@@ -115,6 +115,8 @@ def local_instant(value: Any) -> dt.datetime:
     if not FIRST_YEAR <= value.year <= LAST_YEAR:
         raise ValueError(
             f"year {value.year} is outside {FIRST_YEAR}-{LAST_YEAR}: a typing error?")
+    if value.second or value.microsecond:
+        raise ValueError(f"a start is a whole minute, got {value.time().isoformat()}")
     if value.tzinfo is not None:  # an explicit offset (or Z) names one instant
         return value.astimezone(PARIS)
     early = value.replace(tzinfo=PARIS, fold=0)

@@ -349,6 +349,14 @@ def read_communes(path: str | Path):
     import pandas as pd
 
     for col in ("population", "lat", "lon"):
+        if not pd.api.types.is_numeric_dtype(gdf[col]) or pd.api.types.is_bool_dtype(gdf[col]):
+            # The whole column is text: name the first value that is not even a number.
+            parsed = pd.to_numeric(gdf[col], errors="coerce")
+            bad_rows = parsed.isna().to_numpy().nonzero()[0]
+            i = int(bad_rows[0]) if len(bad_rows) else 0
+            raise TerritoryError(
+                f"{path}: commune {gdf['insee'].iloc[i]}: {col} must be a number in the file, "
+                f"got {gdf[col].iloc[i]!r}")
         values = pd.to_numeric(gdf[col], errors="coerce")
         bad_value = values.isna() | ~np.isfinite(values.to_numpy(dtype=float, na_value=np.nan))
         if col == "population":
