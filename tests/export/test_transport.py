@@ -57,14 +57,22 @@ def test_home_outside_the_territory_uses_the_national_commune_table():
 
 
 @pytest.mark.parametrize("point", [{"lat": 43.2, "lon": 3.9},      # the Gulf of Lion, off Sète
-                                   {"lat": 48.85, "lon": 2.35},    # Paris: outside the territory
-                                   {"lat": 42.5, "lon": 1.5}])     # Andorra
-def test_home_point_outside_every_commune_is_refused(point):
-    """A point in the sea, abroad or outside the territory gets no straight-line road time."""
-    with pytest.raises(InputError, match="lies in no commune of territory 'occitanie'"):
+                                   {"lat": 42.5, "lon": 1.5},      # Andorra
+                                   {"lat": 46.0, "lon": -3.0}])    # the Bay of Biscay
+def test_home_point_at_sea_or_abroad_is_refused(point):
+    """A point in the sea or abroad gets no straight-line road time, even with one set."""
+    with pytest.raises(InputError, match="lies in no commune of territory 'occitanie' and"):
         resolve_transport(_request(point))
-    with pytest.raises(InputError, match="lies in no commune"):  # even with a road time set
+    with pytest.raises(InputError, match="at sea or abroad"):
         resolve_transport(_request(point, transport_h=1.0))
+
+
+def test_home_point_in_france_outside_the_territory_is_planned_with_a_note():
+    """A point in Montpellier (Hérault, outside the nine departments) is on land: planned,
+    and the note naming the nearest commune is carried by the transport."""
+    tr = resolve_transport(_request({"lat": 43.6109, "lon": 3.8772}))
+    assert tr.source == "territory" and 2 < tr.hours < 5
+    assert tr.note is not None and "Montpellier (34172)" in tr.note
 
 
 def test_planner_and_derogations_refuse_the_same_point():

@@ -30,7 +30,7 @@ def plan_file(path: Path, territory: str = "occitanie") -> tuple[Request, Plan, 
     transport = resolve_transport(request, territory)
     request = with_transport(request, transport)
     plan = plan_request(request)
-    warnings = plan_warnings(request)
+    warnings = plan_warnings(request) + ([transport.note] if transport.note else [])
     if warnings:
         plan = plan.model_copy(update={"warnings": tuple(warnings)})
     return request, plan, transport

@@ -193,7 +193,7 @@ Anything outside is a unit or typing error (grams, pounds, a missing digit)."""
 HEIGHT_CM = (45.0, 230.0)
 """A 1-month-old measures at least about 45 cm; 230 cm is beyond the tallest adults."""
 
-BMI = (8.0, 80.0)
+BMI = (7.0, 90.0)
 """Body-mass index of a real patient, infants included (about 11 at the 3rd
 percentile at 1 month): outside, weight and height cannot both be right, and
 the per-m2 dose (body surface from both) would be wrong."""

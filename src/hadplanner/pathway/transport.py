@@ -33,6 +33,8 @@ class Transport:
     hours: float
     source: str
     """``setting``, ``territory`` or ``default``."""
+    note: str | None = None
+    """Something the user must know about the home (said in every output)."""
 
 
 @dataclass(frozen=True)
@@ -87,26 +89,49 @@ def commune_centre(insee: str, territory: str = "occitanie") -> Point:
     return national.centre
 
 
-def home_point(lat: float, lon: float, territory: str = "occitanie") -> Point:
-    """A home given by coordinates, checked to lie in a commune of the territory.
+NEAR_COMMUNE_KM = 10.0
+"""A home point outside the territory's communes is accepted when a French commune
+centre lies within this distance (on land, in France: communes are a few km
+across); farther, the point is at sea or abroad and is refused."""
 
-    A point in the sea, abroad or outside the territory would get a road time
-    from a straight line; the coverage commands refuse the same point, and so
-    does the planner: the home is then given by its commune's INSEE code.
+
+def home_point(lat: float, lon: float, territory: str = "occitanie") -> tuple[Point, str | None]:
+    """A home given by coordinates, checked to lie on land in France; and a note, if any.
+
+    Inside a commune of the territory: the point, no note. Outside the
+    territory's polygons but within :data:`NEAR_COMMUNE_KM` of a French commune's
+    centre: the point, and a note naming that commune (said in every output).
+    Otherwise (at sea, abroad) it is refused: a straight-line road time to such a
+    point would be a guess, and the coverage commands refuse the same point.
 
     Raises
     ------
     InputError
-        The point lies in no commune of the territory.
+        The point lies in no commune of the territory and near no French commune.
     """
-    from hadplanner.territory.loading import load_territory
+    import numpy as np
 
-    if load_territory(territory).commune_at(lat, lon) is None:
+    from hadplanner.territory.loading import load_territory
+    from hadplanner.travel import haversine_km
+
+    if load_territory(territory).commune_at(lat, lon) is not None:
+        return Point(lat=lat, lon=lon), None
+    table = france_communes()
+    codes = list(table)
+    lats = np.array([table[c].centre.lat for c in codes])
+    lons = np.array([table[c].centre.lon for c in codes])
+    km = haversine_km(lat, lon, lats, lons)
+    nearest = int(np.argmin(km))
+    if km[nearest] > NEAR_COMMUNE_KM:
         raise InputError(
             f"patient.home: point ({lat:.5f}, {lon:.5f}) lies in no commune of territory "
-            f"{territory!r} (at sea, abroad, or outside it): give the home's INSEE commune "
-            "code instead")
-    return Point(lat=lat, lon=lon)
+            f"{territory!r} and {km[nearest]:.0f} km from the nearest French commune centre "
+            f"(at sea or abroad): give the home's INSEE commune code instead")
+    name = table[codes[nearest]].name
+    return Point(lat=lat, lon=lon), (
+        f"home point ({lat:.5f}, {lon:.5f}) is outside territory {territory!r}, "
+        f"{km[nearest]:.1f} km from the centre of {name} ({codes[nearest]}): road time from "
+        "the point")
 
 
 @functools.lru_cache(maxsize=512)
@@ -132,15 +157,16 @@ def resolve_transport(request: Request, territory: str = "occitanie") -> Transpo
     s = request.settings
     home = request.patient.home
     point: Point | None = None
+    note: str | None = None
     if home is not None and home.commune is not None:
         point = commune_centre(home.commune, territory)
     elif home is not None and home.lat is not None and home.lon is not None:
-        point = home_point(home.lat, home.lon, territory)
+        point, note = home_point(home.lat, home.lon, territory)
     if s.transport_h is not None:
-        return Transport(s.transport_h, "setting")
+        return Transport(s.transport_h, "setting", note)
     if point is None:
         return Transport(s.default_transport_h, "default")
-    return Transport(_hours_to(point, territory), "territory")
+    return Transport(_hours_to(point, territory), "territory", note)
 
 
 def with_transport(request: Request, transport: Transport) -> Request:
