@@ -217,6 +217,7 @@ def test_cli_broken_geometry_exits_non_zero(tiny_copy):
     assert "invalid geometry" in out.stderr and len(out.stderr.strip().splitlines()) == 1
 
 
+@pytest.mark.filterwarnings("ignore:Could not parse column:UserWarning")
 def test_commune_numbers_written_as_text_are_refused(tmp_path):
     """A communes file whose population is text ("mille") is refused with the commune."""
     import json
