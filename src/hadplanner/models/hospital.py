@@ -12,7 +12,7 @@ These models hold no I/O (see :mod:`hadplanner.pathway.hospitals`).
 
 from __future__ import annotations
 
-from pydantic import Field, model_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from hadplanner.models.base import Day, Flag, Model, Text
 from hadplanner.models.territory import InseeCode, Point
@@ -65,22 +65,33 @@ class Hospital(Model):
     notes: Text = ""
     """What a user should know: night closures, moves, assumptions."""
 
-    @model_validator(mode="after")
-    def _consistent(self) -> Hospital:
-        if not in_france(self.location):
+    @field_validator("location")
+    @classmethod
+    def _in_france(cls, location: Point) -> Point:
+        if not in_france(location):
             raise ValueError(
-                f"location ({self.location.lat:g}, {self.location.lon:g}) is outside France "
-                "(metropolitan France and the overseas departments): latitude and longitude "
-                "swapped, or a sign lost?"
+                f"({location.lat:g}, {location.lon:g}) is outside France (metropolitan France "
+                "and the overseas departments): latitude and longitude swapped, or a sign lost?"
             )
+        return location
+
+    @field_validator("finess")
+    @classmethod
+    def _finess_of_the_department(cls, finess: str | None, info: ValidationInfo) -> str | None:
+        insee = info.data.get("insee")
+        if finess and insee:
+            dept = department_of(insee)
+            if not dept.startswith("97") and finess[:2] != dept:
+                raise ValueError(
+                    f"FINESS {finess} is of department {finess[:2]} but INSEE code {insee} is "
+                    f"a commune of department {dept}"
+                )
+        return finess
+
+    @model_validator(mode="after")
+    def _paediatric_has_emergency(self) -> Hospital:
         if self.paediatric_only and not self.emergency:
             raise ValueError("paediatric_only is true but emergency is false")
-        dept = department_of(self.insee)
-        if self.finess and not dept.startswith("97") and self.finess[:2] != dept:
-            raise ValueError(
-                f"FINESS {self.finess} is of department {self.finess[:2]} but INSEE code "
-                f"{self.insee} is a commune of department {dept}"
-            )
         return self
 
     @property
