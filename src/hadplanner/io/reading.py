@@ -71,6 +71,8 @@ LIMITS: dict[str, Limit] = {
     "communes": Limit(1024 * MIB, "a communes polygon file", "about 3 MB for a region"),
     "drugs": Limit(1 * MIB, "the drug catalogue", "about 4 kB"),
     "communes-france": Limit(16 * MIB, "the national commune centres", "about 1.4 MB"),
+    "hospitals": Limit(4 * MIB, "a hospital list", "about 30 kB for a region"),
+    "access-rules": Limit(1 * MIB, "the access rules", "about 25 kB"),
 }
 """Size limits per kind of input file, checked before reading (issue 7)."""
 

@@ -14,7 +14,7 @@ from hadplanner.io.validation import validate
 from hadplanner.models.access import AccessRules
 from hadplanner.paths import data_dir
 
-KIND = "drugs"
+KIND = "access-rules"
 """Size-limit kind for :func:`hadplanner.io.reading.load_document`: the rules
 are a small reference file like the drug catalogue; a dedicated
 ``"access-rules"`` kind can replace this one in ``LIMITS``."""

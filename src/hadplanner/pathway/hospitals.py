@@ -22,7 +22,7 @@ from hadplanner.models.territory import Point
 from hadplanner.paths import territory_dir
 from hadplanner.travel import haversine_km
 
-KIND = "hads"
+KIND = "hospitals"
 """Size-limit kind for :func:`hadplanner.io.reading.load_document`.
 A hospital list is the size of an HAD list (a few tens of kB for a region);
 a dedicated ``"hospitals"`` kind can replace this one in ``LIMITS``."""
