@@ -52,7 +52,7 @@ def _feature(**props) -> dict:
 
 
 def test_broken_commune_files_are_refused_with_one_line(tmp_path: Path) -> None:
-    """Not JSON, a missing property, a bad or repeated INSEE code: one line naming the feature."""
+    """Not JSON, a missing property, a bad or repeated code, text for a number: one line."""
     bad = tmp_path / "communes.geojson"
     bad.write_text("{not json")
     with pytest.raises(TerritoryError, match="cannot read as a geographic file"):
@@ -63,6 +63,9 @@ def test_broken_commune_files_are_refused_with_one_line(tmp_path: Path) -> None:
         read_commune_places(_write(tmp_path, [_feature(insee="3155")]))
     with pytest.raises(TerritoryError, match="duplicate INSEE code 31555 .features 1, 2."):
         read_commune_places(_write(tmp_path, [_feature(), _feature()]))
+    with pytest.raises(TerritoryError, match="commune 31555: population must be a number in "
+                                             "the file, got 'mille'"):
+        read_commune_places(_write(tmp_path, [_feature(population="mille")]))
 
 
 def test_a_commune_is_validated_when_looked_up(tmp_path: Path) -> None:

@@ -512,9 +512,10 @@ class CommuneTable(Mapping[str, Commune]):
 def read_commune_places(path: str | Path) -> CommuneTable:
     """The communes of a GeoJSON file from their properties alone (polygons are not read).
 
-    Every feature must carry the properties :func:`read_communes` asks for and
-    a well-formed INSEE code, distinct from the others; a commune's other
-    values (name, population, centre) are validated when it is looked up.
+    Every feature must carry the properties :func:`read_communes` asks for, a
+    well-formed INSEE code distinct from the others, and numbers (not text)
+    for population and centre; a commune's values are validated (ranges,
+    whole population) when it is looked up.
 
     Raises
     ------
@@ -549,6 +550,11 @@ def read_commune_places(path: str | Path) -> CommuneTable:
             raise TerritoryError(f"{path}: duplicate INSEE code {code} (features "
                                  f"{first_at[code] + 1}, {i + 1})")
         first_at[code] = i
+        for col in ("population", "lat", "lon"):
+            value = props[col]
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                raise TerritoryError(f"{path}: commune {code}: {col} must be a number in the "
+                                     f"file, got {value!r}")
         records[code] = {"insee": code, "name": props["name"],
                          "department": str(props["department"]),
                          "population": props["population"],
