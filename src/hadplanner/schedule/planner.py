@@ -547,13 +547,13 @@ def _solve(spec: CycleSpec, gr: _Grid, st: Settings) -> tuple[int, list[int], li
     order = np.concatenate(layers[1:])
     starts = np.cumsum([0] + [len(x) for x in layers[1:]])
     rt = run_tab[:, :, gr.rate_idx[order]]  # (4, runs, nodes)
-    plo = pieces[order, :, 0].T  # (4 pieces, nodes)
-    phi = pieces[order, :, 1].T
+    order_i = np.arange(len(order))
+    pc = pieces[order]  # (nodes, 4 pieces, lo/hi/edge)
     seg_lo, seg_hi, seg_add = [], [], []
     for edge in (0, 1):
         piece = 2 * rt[3] + edge  # the node's piece of this regime and edge flag
-        seg_lo.append(np.maximum(rt[0], np.take_along_axis(plo, piece, axis=0)))
-        seg_hi.append(np.minimum(rt[1], np.take_along_axis(phi, piece, axis=0)))
+        seg_lo.append(np.maximum(rt[0], pc[order_i, piece, 0]))
+        seg_hi.append(np.minimum(rt[1], pc[order_i, piece, 1]))
         seg_add.append(rt[2].astype(dtype) * w_vial + edge)
     d_lo = np.concatenate(seg_lo)
     d_hi = np.concatenate(seg_hi)
