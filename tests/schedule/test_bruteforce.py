@@ -189,6 +189,20 @@ FLOORED = [s for s in range(100) if floored_world(s) is not None]
 
 
 @pytest.mark.parametrize("seed", FLOORED)
+def test_layered_search_gives_the_reference_plan_when_the_floor_binds(seed: int) -> None:
+    """The same with min_bag_h just above a bag the unconstrained optimum needs."""
+    w = floored_world(seed)
+    assert w is not None
+    gr = P._build_grid(w.spec, w.cal, w.st)
+    ref = reference_solve(w.spec, gr, w.st)
+    if ref is None:
+        with pytest.raises(InfeasiblePlanError):
+            P._solve(w.spec, gr, w.st)
+        return
+    assert P._solve(w.spec, gr, w.st) == ref
+
+
+@pytest.mark.parametrize("seed", FLOORED)
 def test_planner_matches_exhaustive_search_when_the_floor_binds(seed: int) -> None:
     """With min_bag_h above a bag the unconstrained optimum needs: same optimum, or a refusal."""
     w = floored_world(seed)
