@@ -30,6 +30,7 @@ ROOT = Path(__file__).resolve().parents[2]
 @pytest.mark.parametrize("name", ["occitanie", str(TINY)])
 def test_places_are_the_full_loaders_communes_and_centre(name: str) -> None:
     """Every commune (name, department, population, centre) and the centre, as loaded in full."""
+    clear_cache()  # the places read from the file, not taken from an earlier full load
     places = load_places(name)
     full = load_territory(name).territory
     assert sorted(places.communes) == sorted(full.communes)
@@ -116,3 +117,14 @@ def test_only_a_home_given_as_a_point_loads_the_polygons(home: str, polygons: bo
                          capture_output=True, text=True, cwd=ROOT,
                          env={"PYTHONPATH": str(ROOT / "src"), "PATH": "/usr/bin:/bin"})
     assert out.stdout.split() == [str(polygons), str(polygons)]
+
+
+def test_a_territory_loaded_in_full_is_not_read_again(tmp_path: Path) -> None:
+    """After load_territory, load_places gives the full loader's own communes and centre."""
+    folder = tmp_path / "tiny"
+    shutil.copytree(TINY, folder)
+    clear_cache()
+    full = load_territory(folder)
+    places = load_places(folder)
+    assert places.communes is full.territory.communes
+    assert places.centre == full.territory.centre

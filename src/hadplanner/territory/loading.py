@@ -456,7 +456,13 @@ def _load(folder: Path) -> LoadedTerritory:
     if files.centre and (folder / files.centre).exists():
         centre = read_centre_yaml(folder / files.centre)
     territory = assemble(manifest, gdf, hads, zones, centre, folder)
-    return LoadedTerritory(territory=territory, communes_gdf=gdf, manifest=manifest, path=folder)
+    loaded = LoadedTerritory(territory=territory, communes_gdf=gdf, manifest=manifest, path=folder)
+    _LOADED[folder] = loaded
+    return loaded
+
+
+_LOADED: dict[Path, LoadedTerritory] = {}
+"""Territories loaded in full in this process: :func:`load_places` reuses them."""
 
 
 @dataclass(frozen=True)
@@ -564,6 +570,10 @@ def read_commune_places(path: str | Path) -> CommuneTable:
 
 @functools.lru_cache(maxsize=8)
 def _places(folder: Path) -> TerritoryPlaces:
+    if folder in _LOADED:  # already loaded in full (``hadplanner run``): nothing to read
+        full = _LOADED[folder]
+        return TerritoryPlaces(name=full.manifest.name, communes=full.territory.communes,
+                               centre=full.territory.centre, path=folder)
     if not folder.is_dir():
         raise TerritoryError(f"{folder}: no such territory folder")
     manifest = read_manifest(folder)
@@ -584,8 +594,9 @@ def load_places(name_or_path: str | Path = "occitanie") -> TerritoryPlaces:
     """A territory's communes (names, centres) and prescribing centre, without polygons.
 
     Cached per resolved folder, like :func:`load_territory`; much faster (no
-    geopandas, no polygon). Enough for a road time to a home commune and for
-    place names; a home given as a point needs :func:`load_territory`.
+    geopandas, no polygon), and free when the territory is already loaded in
+    full. Enough for a road time to a home commune and for place names; a
+    home given as a point needs :func:`load_territory`.
 
     Raises
     ------
@@ -633,3 +644,4 @@ def clear_cache() -> None:
     """Forget loaded territories (after editing their files in the same process)."""
     _load.cache_clear()
     _places.cache_clear()
+    _LOADED.clear()
