@@ -159,7 +159,7 @@ def _month_windows(cal: Calendar, year: int, month: int) -> tuple[tuple[int, int
 
 def _epoch_windows(cal: Calendar, a: dt.datetime, b: dt.datetime) -> list[tuple[int, int]]:
     """:meth:`Calendar.epoch_windows` (the windows meeting ``[a, b]``), from cached months."""
-    if cal.always_open:
+    if cal.always_open or b < a:
         return cal.epoch_windows(a, b)
     a, b = a.astimezone(PARIS), b.astimezone(PARIS)
     ta, tb = a.timestamp(), b.timestamp()
