@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import json
 import math
-import urllib.request
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Protocol, runtime_checkable
@@ -354,6 +353,8 @@ class OsrmTravelModel:
         self._open = opener or self._urlopen
 
     def _urlopen(self, url: str) -> dict:
+        import urllib.request  # only this model goes on the network (ssl, http: ~10 ms)
+
         with urllib.request.urlopen(url, timeout=self.timeout_s) as resp:  # noqa: S310
             return json.loads(resp.read().decode("utf-8"))
 

@@ -16,6 +16,7 @@ from hadplanner.schedule.calendars import calendars_from_settings
 from hadplanner.schedule.regimen import CycleSpec
 
 from .bruteforce import World, cost_of_path, enumerate_best, hours, plus
+from .reference_dp import reference_solve
 
 
 def small_world(seed: int) -> World:
@@ -111,24 +112,30 @@ def test_latest_preparation_is_enough(seed: int) -> None:
         assert feas == w.arc_latest(nodes[i], nodes[j], i == 0)
 
 
-@pytest.mark.parametrize("seed", SEEDS[:60])
-def test_layered_and_scan_programmes_agree(seed: int) -> None:
-    """The fast layered solver and the node-by-node reference find the same optimum."""
+@pytest.mark.parametrize("seed", SEEDS)
+def test_layered_search_gives_the_reference_plan(seed: int) -> None:
+    """The vectorised layered search and the plain pure-Python DP give the same plan."""
     w = small_world(seed)
     gr = P._build_grid(w.spec, w.cal, w.st)
-    try:
-        fast = P._solve(w.spec, gr, w.st)
-    except InfeasiblePlanError:
+    ref = reference_solve(w.spec, gr, w.st)
+    if ref is None:
         with pytest.raises(InfeasiblePlanError):
-            P._solve_scan(w.spec, gr, w.st)
+            P._solve(w.spec, gr, w.st)
         return
-    ref = P._solve_scan(w.spec, gr, w.st)
+    assert P._solve(w.spec, gr, w.st) == ref
 
-    def cost(sol):
-        _, path, edges = sol
-        return cost_of_path(w, [plus(w.spec.t0, k * w.grid_min) for k in path], edges)
 
-    assert cost(fast) == cost(ref)
+@pytest.mark.parametrize("seed", SEEDS)
+def test_reference_plan_is_optimal(seed: int) -> None:
+    """The pure-Python reference DP reaches the exhaustive search's optimum."""
+    w = small_world(seed)
+    gr = P._build_grid(w.spec, w.cal, w.st)
+    ref = reference_solve(w.spec, gr, w.st)
+    best = enumerate_best(w)
+    assert (ref is None) == (best is None)
+    if ref is not None:
+        _, path, edges = ref
+        assert cost_of_path(w, [plus(w.spec.t0, k * w.grid_min) for k in path], edges) == best
 
 
 def test_vectorised_pieces_match_scalar() -> None:
@@ -179,6 +186,20 @@ def floored_world(seed: int) -> World | None:
 
 
 FLOORED = [s for s in range(100) if floored_world(s) is not None]
+
+
+@pytest.mark.parametrize("seed", FLOORED)
+def test_layered_search_gives_the_reference_plan_when_the_floor_binds(seed: int) -> None:
+    """The same with min_bag_h just above a bag the unconstrained optimum needs."""
+    w = floored_world(seed)
+    assert w is not None
+    gr = P._build_grid(w.spec, w.cal, w.st)
+    ref = reference_solve(w.spec, gr, w.st)
+    if ref is None:
+        with pytest.raises(InfeasiblePlanError):
+            P._solve(w.spec, gr, w.st)
+        return
+    assert P._solve(w.spec, gr, w.st) == ref
 
 
 @pytest.mark.parametrize("seed", FLOORED)

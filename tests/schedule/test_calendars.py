@@ -129,3 +129,21 @@ def test_holidays_can_be_ignored():
     """closed_on_holidays: false opens production on Christmas if it is a listed weekday."""
     c = cals(production={"closed_on_holidays": False})
     assert c.production.contains(at(2026, 12, 25, 10))  # a Friday
+
+
+@settings(max_examples=200, deadline=None, derandomize=True)
+@given(start=st.integers(0, 3 * 365 * 96), length=st.integers(0, 60 * 96),
+       closed=st.integers(-5, 40), holidays=st.booleans(),
+       which=st.sampled_from(["production", "day_hospital", "had_nurse"]))
+def test_planner_month_cache_gives_the_calendars_windows(start, length, closed, holidays,
+                                                         which):
+    """The planner's cached month windows are Calendar.epoch_windows over any range."""
+    from hadplanner.schedule.planner import _epoch_windows
+
+    a = (dt.datetime(2026, 1, 1, tzinfo=PARIS).astimezone(dt.UTC)
+         + dt.timedelta(minutes=15 * start)).astimezone(PARIS)
+    b = add_hours(a, length / 4)
+    first = a.date() + dt.timedelta(days=closed)
+    cal = cals(**{which: {"closed_on_holidays": holidays,
+                          "closed": [f"{first}..{first + dt.timedelta(days=2)}"]}}).of(which)
+    assert _epoch_windows(cal, a, b) == cal.epoch_windows(a, b)

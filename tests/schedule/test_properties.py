@@ -127,3 +127,26 @@ def test_hard_random_requests(req):
     """150 harder requests (closures, slow transport, shorter stability, other slot grids
     and shortest bags)."""
     _check(req)
+
+
+@settings(max_examples=60, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.too_slow])
+@given(requests(hard=True))
+def test_random_requests_give_the_reference_dp_plan(req):
+    """60 hard requests, every cycle: the planner's search gives the plain DP's plan, or both
+    refuse."""
+    from hadplanner.schedule import planner as P
+
+    from .reference_dp import reference_solve
+
+    cal = calendars_from_settings(req.settings)
+    for spec in cycle_specs(req):
+        gr = P._build_grid(spec, cal, req.settings)
+        ref = reference_solve(spec, gr, req.settings)
+        if ref is None:
+            try:
+                P._solve(spec, gr, req.settings)
+            except InfeasiblePlanError:
+                continue
+            raise AssertionError("the planner planned a cycle the reference DP refuses")
+        assert P._solve(spec, gr, req.settings) == ref

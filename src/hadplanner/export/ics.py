@@ -140,18 +140,19 @@ def calendar_places(request: Request, territory: str = "occitanie") -> dict[str,
     Use: ``plan_to_ics(plan, lang, **calendar_places(request, territory))``.
     """
     from hadplanner.pathway.transport import commune_name
-    from hadplanner.territory.loading import load_territory
+    from hadplanner.territory.loading import load_places
 
-    loaded = load_territory(territory)
-    terr = loaded.territory
-    hospital = terr.centre.name if terr.centre is not None else None
+    places = load_places(territory)  # no polygons: names and the centre
+    hospital = places.centre.name if places.centre is not None else None
     home = request.patient.home
     code: str | None = None
     where: str | None = None
     if home is not None and home.commune is not None:
         code = home.commune
     elif home is not None and home.lat is not None and home.lon is not None:
-        code = loaded.commune_at(home.lat, home.lon)
+        from hadplanner.territory.loading import load_territory  # the polygons
+
+        code = load_territory(territory).commune_at(home.lat, home.lon)
         if code is None:
             where = f"{home.lat:.5f}, {home.lon:.5f}"
     if code is not None:

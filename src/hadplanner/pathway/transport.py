@@ -12,6 +12,11 @@ One place decides it, for the planner, the practice and the checker alike:
 3. else the spec's default (``settings.default_transport_h``, 2.0 h).
 
 A home commune code that no table knows is an error, never a guess.
+
+Commune centres and the centre's location come from the territory's light
+loader (:func:`hadplanner.territory.loading.load_places`: no polygons, no
+geopandas); only a home given as a point loads the polygons, to check that
+it lies in a commune of the territory.
 """
 
 from __future__ import annotations
@@ -58,9 +63,9 @@ def france_communes() -> dict[str, FrenchCommune]:
 
 def commune_name(insee: str, territory: str = "occitanie") -> str | None:
     """The name of a commune: from the territory, else from the national table."""
-    from hadplanner.territory.loading import load_territory
+    from hadplanner.territory.loading import load_places
 
-    known = load_territory(territory).territory.communes.get(insee)
+    known = load_places(territory).communes.get(insee)
     if known is not None:
         return known.name
     national = france_communes().get(insee)
@@ -75,9 +80,9 @@ def commune_centre(insee: str, territory: str = "occitanie") -> Point:
     InputError
         No table knows the code.
     """
-    from hadplanner.territory.loading import load_territory
+    from hadplanner.territory.loading import load_places
 
-    known = load_territory(territory).territory.communes.get(insee)
+    known = load_places(territory).communes.get(insee)
     if known is not None:
         return known.centre
     national = france_communes().get(insee)
@@ -136,10 +141,10 @@ def home_point(lat: float, lon: float, territory: str = "occitanie") -> tuple[Po
 
 @functools.lru_cache(maxsize=512)
 def _hours_to(home: Point, territory: str) -> float:
-    from hadplanner.territory.loading import load_territory
+    from hadplanner.territory.loading import load_places
     from hadplanner.travel import transport_hours
 
-    centre = load_territory(territory).territory.centre
+    centre = load_places(territory).centre
     if centre is None:
         raise InputError(
             f"territory {territory!r} has no prescribing centre: give settings.transport_h"

@@ -49,13 +49,37 @@ rate at ``s``, edge from ``P(s)``) and on its end node (regularity of the
 change at ``e``), so a backward dynamic programme over nodes is exact; the
 weekday pair is global, so the programme runs for both pairs at once (two
 rows). Packing the tuple in one int64 is exact because every level is
-bounded by the number of arcs of a path (checked; an object-dtype fallback
-keeps exactness otherwise).
+bounded by the number of arcs of a path (checked; a fallback on Python
+integers keeps exactness otherwise). Ties go to the shorter bag.
+
+Speed, and why numpy
+--------------------
+A 28-day cycle on the 15-minute grid has 2,689 nodes and about a million
+arcs per weekday pair. :func:`_solve` never visits arcs one by one: it finds
+the layers of equal bag count (a breadth-first search backwards), then, layer
+after layer, answers every node's "least cost over a range of end nodes" with
+a sparse table of the previous layer's costs, built in place over that
+layer's band of nodes (one ``np.minimum`` per level). The arcs of a node
+split into a few segments of bag lengths (constant vials and edge flag),
+computed once for the whole cycle, so a layer costs some thirty numpy calls.
+``benchmarks/plan.py`` times it at about 1.5 ms per cycle (median), some 30
+times faster than the plain pure-Python DP over the same arcs kept in the
+tests (``tests/schedule/reference_dp.py``), which must give the same plan on
+every cycle there and in the tests; issue 9 timed a compiled C programme of
+that DP at 2.3-3.9 ms.
+
+Why not compiled code: numba installs from wheels but costs every command
+its import and a just-in-time compilation (about 0.5 s measured here, against
+a 1 s budget for ``hadplanner plan``), or a writable cache; it also lags new
+numpy releases. A C or Cython extension needs a compiler at ``pip install -e
+.``, which the project's hatchling build does not run and a fresh machine may
+lack. numpy is already a dependency, and the layered search needs nothing else.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -81,9 +105,10 @@ PAIRS: tuple[tuple[str, str], ...] = (("mon", "thu"), ("tue", "fri"))
 """The practice's fixed change-day pairs (thesis III.B.1)."""
 _PAIR_DAYS = ((0, 3), (1, 4))
 
-_INF = 1 << 62
 _NO_PREP = -(1 << 60)
 """Sentinel "no production window before this instant"."""
+_INT64_LIMIT = 1 << 61
+"""Packed keys of the shortest path stay under this to use int64 (else Python integers)."""
 
 
 def _fmt(epoch: int) -> str:
@@ -115,8 +140,43 @@ def _inside(opens: np.ndarray, closes: np.ndarray, q: np.ndarray) -> np.ndarray:
     return res
 
 
+@functools.lru_cache(maxsize=512)
+def _month_windows(cal: Calendar, year: int, month: int) -> tuple[tuple[int, int, int], ...]:
+    """(date ordinal, open, close) in epoch seconds of each open day of a month.
+
+    Cached: cycles planned in one process share their calendars' months (a
+    calendar is a frozen value, equal for equal settings).
+    """
+    out = []
+    day = dt.date(year, month, 1)
+    while day.month == month:
+        w = cal.day_window(day)
+        if w is not None:
+            out.append((day.toordinal(), int(w[0].timestamp()), int(w[1].timestamp())))
+        day += dt.timedelta(days=1)
+    return tuple(out)
+
+
+def _epoch_windows(cal: Calendar, a: dt.datetime, b: dt.datetime) -> list[tuple[int, int]]:
+    """:meth:`Calendar.epoch_windows` (the windows meeting ``[a, b]``), from cached months."""
+    if cal.always_open or b < a:
+        return cal.epoch_windows(a, b)
+    a, b = a.astimezone(PARIS), b.astimezone(PARIS)
+    ta, tb = a.timestamp(), b.timestamp()
+    first = (a.date() - dt.timedelta(days=1)).toordinal()
+    last = b.date().toordinal()
+    out = []
+    y, mo = dt.date.fromordinal(first).year, dt.date.fromordinal(first).month
+    while (y, mo) <= (b.year, b.month):
+        for day, o, c in _month_windows(cal, y, mo):
+            if first <= day <= last and c >= ta and o <= tb:
+                out.append((o, c))
+        y, mo = (y + 1, 1) if mo == 12 else (y, mo + 1)
+    return out
+
+
 def _window_arrays(cal: Calendar, a: dt.datetime, b: dt.datetime) -> tuple[np.ndarray, np.ndarray]:
-    pairs = cal.epoch_windows(a, b)
+    pairs = _epoch_windows(cal, a, b)
     if not pairs:
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
     arr = np.array(pairs, dtype=np.int64)
@@ -127,7 +187,7 @@ def _slot_arrays(cal: Calendar, a: dt.datetime, b: dt.datetime, step: int,
                  margin_s: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(first slot, last slot, opening) of each window, slots at least ``margin_s`` inside."""
     rows = []
-    for o, c in cal.epoch_windows(a, b):
+    for o, c in _epoch_windows(cal, a, b):
         first = o + -(-margin_s // step) * step
         last = o + (c - margin_s - o) // step * step
         if first <= last:
@@ -168,13 +228,27 @@ def _local_seconds(times: np.ndarray) -> np.ndarray:
 
 
 @dataclass(frozen=True)
+class _Who:
+    """Who hangs a bag at each node: the ward in the inpatient period, then the change mode."""
+
+    inpatient: np.ndarray
+    mode: str
+
+    def __getitem__(self, k: int) -> str:
+        return "inpatient" if self.inpatient[k] else self.mode
+
+    def __len__(self) -> int:
+        return len(self.inpatient)
+
+
+@dataclass(frozen=True)
 class _Grid:
     """Per-node data of one cycle, in integer UTC epoch seconds."""
 
     g: int
     n: int
     times: np.ndarray
-    who: list[str]
+    who: _Who
     valid: np.ndarray
     prep: np.ndarray
     prep_calm: np.ndarray
@@ -202,13 +276,12 @@ def _build_grid(spec: CycleSpec, cal: Calendars, settings: Settings) -> _Grid:
     inp_end = int(spec.inpatient_end.astimezone(UTC).timestamp())
 
     mode = spec.change_mode
-    who = ["inpatient" if int(t) <= inp_end else mode for t in times]
-    who[0] = "inpatient"
+    k_inp = times <= inp_end
+    k_inp[0] = True
     lo_t = spec.t0 - dt.timedelta(days=2)
     hi_t = spec.t_end + dt.timedelta(days=1)
     co, cc = _window_arrays(cal.of(mode), lo_t, hi_t)
     valid = _inside(co, cc, times)
-    k_inp = np.array([w == "inpatient" for w in who], dtype=bool)
     valid |= k_inp
     valid[n] = True
 
@@ -238,7 +311,8 @@ def _build_grid(spec: CycleSpec, cal: Calendars, settings: Settings) -> _Grid:
     for c in reversed(change_s):
         kc = (c - t0) // g
         next_change[:kc] = kc
-    return _Grid(g, n, times, who, valid, prep, prep_calm, rate_idx, rates, next_change)
+    return _Grid(g, n, times, _Who(k_inp, mode), valid, prep, prep_calm, rate_idx, rates,
+                 next_change)
 
 
 def _vials(rate: float, dur_s: int, ov_s: int, vial_ug: float) -> int:
@@ -313,85 +387,16 @@ def _vial_table(gr: _Grid, st: Settings, dmax: int) -> np.ndarray:
 def _regularity(gr: _Grid, spec: CycleSpec) -> tuple[np.ndarray, np.ndarray]:
     """Per node: off the weekday pair (one row per pair), and off T0's time of day."""
     local = _local_seconds(gr.times)
-    weekday = ((local // 86400) + 3) % 7  # 1970-01-01 was a Thursday
-    tod = local % 86400
-    after = np.array([w != "inpatient" for w in gr.who], dtype=bool)
+    days = local // 86400
+    weekday = (days + 3) % 7  # 1970-01-01 was a Thursday
+    tod = local - days * 86400
+    after = ~gr.who.inpatient
     after[gr.n] = False
-    offpair = np.stack([after & ~np.isin(weekday, pair) for pair in _PAIR_DAYS]).astype(np.int64)
+    offpair = np.empty((len(_PAIR_DAYS), gr.n + 1), dtype=np.int64)
+    for r, (a, b) in enumerate(_PAIR_DAYS):
+        offpair[r] = after & (weekday != a) & (weekday != b)
     offtime = (after & (tod != tod[0])).astype(np.int64)
     return offpair, offtime
-
-
-def _solve_scan(spec: CycleSpec, gr: _Grid, st: Settings) -> tuple[int, list[int], list[int]]:
-    """Reference backward DP, node by node, with bags packed in the cost.
-
-    Slower than :func:`_solve` (kept as an independent second algorithm for the
-    tests, and for cost bounds that do not fit an int64). Returns (pair index,
-    path of nodes, edge flags per bag).
-    """
-    n, g = gr.n, gr.g
-    dmin = max(1, -(-_hours_s(st.min_bag_h) // g))
-    dmax = max(1, min(n, _hours_s(st.max_bag_h) // g))
-    vt = _vial_table(gr, st, dmax)
-    vmax = int(vt.max())
-    offpair, offtime = _regularity(gr, spec)
-
-    bound = n // dmin + 1
-    w_edge = 1
-    w_time = bound + 1
-    w_pair = w_time * (bound + 1)
-    w_vial = w_pair * (bound + 1)
-    w_bag = w_vial * (bound * vmax + 1)
-    exact_int64 = w_bag * (bound + 1) < (1 << 60)
-    dtype = np.int64 if exact_int64 else object
-    inf = _INF if exact_int64 else 1 << 400
-
-    vw = (vt * w_vial).astype(dtype)
-    reg = (offpair * w_pair + offtime[None, :] * w_time).astype(dtype)
-    best = np.full((2, n + 1), inf, dtype=dtype)
-    acc = np.full((2, n + 1), inf, dtype=dtype)  # best[j] + regularity of the change at j
-    choice = np.zeros((2, n + 1), dtype=np.int64)
-    best[:, n] = 0
-    acc[:, n] = 0
-    rows = np.arange(2)
-    pieces_of: dict[int, list[tuple[int, int, int]]] = {}
-    for k in range(n - 1, -1, -1):
-        if not gr.valid[k]:
-            continue
-        pieces = _arc_pieces(k, gr, st)
-        if not pieces:
-            continue
-        pieces_of[k] = pieces
-        ri = int(gr.rate_idx[k])
-        cur = np.full(2, inf, dtype=dtype)
-        cur_d = np.zeros(2, dtype=np.int64)
-        for lo, hi, edge in pieces:
-            seg = acc[:, k + lo:k + hi + 1] + vw[ri, lo:hi + 1]
-            am = np.argmin(seg, axis=1)
-            val = seg[rows, am] + edge * w_edge
-            better = val < cur
-            cur = np.where(better, val, cur)
-            cur_d = np.where(better, am + lo, cur_d)
-        ok = cur < inf
-        if not ok.any():
-            continue
-        best[:, k] = np.where(ok, cur + w_bag, inf)
-        choice[:, k] = cur_d
-        if k > 0:
-            acc[:, k] = np.where(ok, best[:, k] + reg[:, k], inf)
-    if not best[0, 0] < inf and not best[1, 0] < inf:
-        raise InfeasiblePlanError(_diagnose(spec, gr, st))
-    pair = 0 if best[0, 0] <= best[1, 0] else 1
-    path = [0]
-    edges: list[int] = []
-    k = 0
-    while k < n:
-        d = int(choice[pair, k])
-        lo_edge = next(e for lo, hi, e in pieces_of[k] if lo <= d <= hi)
-        edges.append(lo_edge)
-        k += d
-        path.append(k)
-    return pair, path, edges
 
 
 def _all_pieces(gr: _Grid, st: Settings) -> np.ndarray:
@@ -432,182 +437,259 @@ def _all_pieces(gr: _Grid, st: Settings) -> np.ndarray:
     return out
 
 
-def _vial_runs(vt_row: np.ndarray) -> list[tuple[int, int, int]]:
-    """Runs ``(d_lo, d_hi, vials)`` of constant vial count along bag length ``d`` >= 1."""
-    runs: list[tuple[int, int, int]] = []
-    start = 1
-    for d in range(2, len(vt_row) + 1):
-        if d == len(vt_row) or vt_row[d] != vt_row[start]:
-            runs.append((start, d - 1, int(vt_row[start])))
-            start = d
-    return runs
+def _runs(vt_row: np.ndarray, split: int) -> list[tuple[int, int, int]]:
+    """Runs ``(d_lo, d_hi, vials)`` of constant vial count along bag lengths ``d >= 1``.
 
-
-class _RangeMin:
-    """Sparse table: argmin of ``values[row, l..r]`` in O(1) per query, vectorised.
-
-    Ties go to the smallest index (the shorter bag), which keeps plans
-    deterministic.
+    A run never straddles ``split`` (bags of up to ``split`` steps carry the
+    overfill, longer ones do not), so each run lies in one overfill regime.
     """
+    cut = np.flatnonzero(vt_row[2:] != vt_row[1:-1]) + 2  # first length of a new count
+    starts = sorted({1, *cut.tolist(), *([split + 1] if 1 < split + 1 < len(vt_row) else [])})
+    ends = [*(x - 1 for x in starts[1:]), len(vt_row) - 1]
+    return [(a, b, int(vt_row[a])) for a, b in zip(starts, ends, strict=True)]
 
-    def __init__(self, values: np.ndarray) -> None:
-        self.v = values
-        rows, m = values.shape
-        levels = [np.broadcast_to(np.arange(m), (rows, m)).copy()]
-        r = np.arange(rows)[:, None]
-        span = 1
-        while 2 * span <= m:
-            prev = levels[-1]
-            left = prev[:, : m - span]
-            right = prev[:, span:]
-            pick = np.where(values[r, right] < values[r, left], right, left)
-            nxt = prev.copy()
-            nxt[:, : m - span] = pick
-            levels.append(nxt)
-            span *= 2
-        self.levels = np.stack(levels)
 
-    def argmin(self, row: int, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
-        """Index of the minimum of ``values[row, lo[i]..hi[i]]`` (inclusive, non-empty)."""
-        length = hi - lo + 1
-        lev = np.floor(np.log2(length)).astype(np.int64)
-        a = self.levels[lev, row, lo]
-        b = self.levels[lev, row, hi - (1 << lev) + 1]
-        v = self.v[row]
-        return np.where(v[b] < v[a], b, a)
+def _layers(gr: _Grid, pieces: np.ndarray, dmin: int, dmax: int,
+            to_start: bool = True) -> list[np.ndarray]:
+    """Nodes by fewest bags to ``T_end``: ``out[L]`` needs ``L`` bags, up to node 0's layer
+    (``to_start``) or every node that reaches ``T_end``.
+
+    A breadth-first search backwards from ``T_end``, vectorised: node ``k``
+    joins layer ``L`` when one of its arc intervals holds a node of layer
+    ``L - 1`` (prefix counts over the nodes of that layer); only nodes between
+    ``dmax`` and ``dmin`` steps before that layer are looked at.
+
+    Raises
+    ------
+    InfeasiblePlanError
+        With ``to_start``: ``T_end`` cannot be reached from ``T0`` (without a
+        message: the caller diagnoses).
+    """
+    n = gr.n
+    m = n + 1
+    kk = np.arange(m, dtype=np.int64)
+    nonempty = pieces[:, :, 0] <= pieces[:, :, 1]
+    free = gr.valid.copy()
+    free[n] = False
+    spans = []
+    for i in (0, 2):  # per overfill regime: [lo, hi] whatever the edge split
+        lo = np.where(nonempty[:, i], pieces[:, i, 0], pieces[:, i + 1, 0])
+        hi = np.where(nonempty[:, i + 1], pieces[:, i + 1, 1], pieces[:, i, 1])
+        a = np.minimum(kk + lo, m)
+        b = np.maximum(np.minimum(kk + hi + 1, m), a)
+        spans.append((a, b, lo <= hi))
+    prev = np.zeros(m, dtype=bool)
+    prev[n] = True
+    out = [np.array([n], dtype=np.int64)]
+    cnt = np.zeros(m + 1, dtype=np.int64)
+    while free[0] or not to_start:
+        np.cumsum(prev, out=cnt[1:])
+        lo_k = max(0, int(out[-1][0]) - dmax)
+        hi_k = max(lo_k, int(out[-1][-1]) - dmin + 1)
+        band = slice(lo_k, hi_k)
+        hit = np.zeros(hi_k - lo_k, dtype=bool)
+        for a, b, ok in spans:
+            hit |= ok[band] & (cnt[b[band]] > cnt[a[band]])
+        hit &= free[band]
+        nodes = np.flatnonzero(hit) + lo_k
+        if len(nodes) == 0:
+            if not to_start:
+                return out
+            raise InfeasiblePlanError("")
+        free[nodes] = False
+        out.append(nodes)
+        prev[:] = False
+        prev[nodes] = True
+    return out
 
 
 def _solve(spec: CycleSpec, gr: _Grid, st: Settings) -> tuple[int, list[int], list[int]]:
-    """Exact lexicographic shortest path, by layers of equal bag count.
+    """Exact lexicographic shortest path: layers of equal bag count, range minima within.
 
-    Layer ``L`` holds the nodes from which ``T_end`` is reached with ``L`` bags
-    at the fewest (a breadth-first search backwards, vectorised with prefix
-    counts over arc intervals). An optimal path from a node of layer ``L``
-    goes to layer ``L - 1``; within a layer the secondary cost (vials, then
-    regularity, then edges) is a minimum over intervals of the previous
-    layer's costs, with the vial count constant on runs of bag lengths: a
-    range-minimum query. Returns (pair index, path of nodes, edge flags).
+    Layer ``L`` (:func:`_layers`) holds the nodes from which ``T_end`` is
+    reached with ``L`` bags at the fewest, and an optimal path from there
+    goes to layer ``L - 1``. Within a layer the rest of the cost (vials, then
+    regularity, then edges) is a minimum over the previous layer: for node
+    ``k``, over each segment of bag lengths where the vial count and the edge
+    flag are constant (at most ``2 x runs`` segments, fixed before the
+    search), the minimum of ``acc[j]`` on ``j in [k + lo, k + hi]`` (a sparse
+    table query, two lookups) plus the segment's constant cost.
+
+    Speed (numpy, no Python loop over nodes or arcs): everything per node is
+    computed once for the whole cycle (segments, the two table positions of
+    each query); per layer the work is a prefix count for the search, one
+    ``np.minimum`` per table level (about 9) over the band of the previous
+    layer's nodes (entries outside it stay inf: the band the layer before
+    wrote is reset), two gathers and a minimum over segments for the layer's
+    nodes. A layer costs some 30 numpy calls and a cycle has about 10 layers.
+
+    Ties: the node's index is packed under the cost (``key = cost x (n+1) +
+    j``), so one ``min`` gives the least cost and, among equal costs, the
+    shortest bag: the rule of the pure-Python reference DP in the tests
+    (``tests/schedule/reference_dp.py``), which must give the same plan.
+    Packing is exact in int64 when ``costs x (n+1)`` stays under 2^61 (each
+    level is bounded by the bag count of node 0's layer, the largest count
+    ever compared); otherwise the same code runs on Python integers (object
+    arrays), slower and just as exact. Returns (pair index, path of nodes,
+    edge flags per bag).
     """
     n, g = gr.n, gr.g
+    m = n + 1
+    pieces = _all_pieces(gr, st)
+    dmin = max(1, -(-_hours_s(st.min_bag_h) // g))
     dmax = max(1, min(n, _hours_s(st.max_bag_h) // g))
+    try:
+        layers = _layers(gr, pieces, dmin, dmax)
+    except InfeasiblePlanError:
+        raise InfeasiblePlanError(_diagnose(spec, gr, st)) from None
     vt = _vial_table(gr, st, dmax)
-    vmax = int(vt.max())
     offpair, offtime = _regularity(gr, spec)
-    bound = n + 1
+
+    # Weights of the objective's levels below the bag count (which the layers
+    # fix): each sum along a compared path is at most `bound` per bag.
+    bound = len(layers) - 1
+    vmax = int(vt[:, 1:].max())
     w_time = bound + 1
     w_pair = w_time * (bound + 1)
     w_vial = w_pair * (bound + 1)
-    if w_vial * (bound * vmax + 1) >= (1 << 60):
-        return _solve_scan(spec, gr, st)
-    reg = offpair * w_pair + offtime[None, :] * w_time  # (2, n + 1)
+    top = w_vial * (bound * vmax + 1) * m
+    exact_int64 = 2 * top < _INT64_LIMIT
+    dtype: type = np.int64 if exact_int64 else object
+    inf: int = 1 << 62 if exact_int64 else 1 << (2 * top.bit_length() + 2)
 
-    pieces = _all_pieces(gr, st)
-    nonempty = pieces[:, :, 0] <= pieces[:, :, 1]
-    # for reachability the edge split does not matter: [lo, hi] per overfill regime
-    ranges = []
-    for i in (0, 2):
-        lo = np.where(nonempty[:, i], pieces[:, i, 0], pieces[:, i + 1, 0])
-        hi = np.where(nonempty[:, i + 1], pieces[:, i + 1, 1], pieces[:, i, 1])
-        ranges.append((lo, hi))
-    layer = np.full(n + 1, -1, dtype=np.int64)
-    layer[n] = 0
-    best = np.full((2, n + 1), _INF, dtype=np.int64)
-    best[:, n] = 0
-    choice = np.full((2, n + 1), -1, dtype=np.int64)
-    edge_of = np.zeros((2, n + 1), dtype=np.int64)
-    runs = [_vial_runs(vt[ri]) for ri in range(len(gr.rates))]
-    kk = np.arange(n + 1, dtype=np.int64)
-    cand = gr.valid.copy()
-    cand[n] = False
-    L = 0
-    while layer[0] < 0:
-        prev = layer == L
-        if not prev.any():
-            raise InfeasiblePlanError(_diagnose(spec, gr, st))
-        cnt = np.concatenate(([0], np.cumsum(prev)))
-        hit = np.zeros(n + 1, dtype=bool)
-        for lo, hi in ranges:
-            ok = cand & (lo <= hi) & (layer < 0)
-            a = np.minimum(kk + lo, n + 1)
-            b = np.minimum(kk + hi + 1, n + 1)
-            hit |= ok & (cnt[np.maximum(b, a)] - cnt[a] > 0)
-        L += 1
-        nodes = np.nonzero(hit)[0]
-        if len(nodes) == 0:
-            raise InfeasiblePlanError(_diagnose(spec, gr, st))
-        layer[nodes] = L
-        acc = np.where(prev[None, :], best + np.where(kk[None, :] < n, reg, 0), _INF)
-        rmq = _RangeMin(acc)
-        cur = np.full((2, len(nodes)), _INF, dtype=np.int64)
-        cur_j = np.full((2, len(nodes)), -1, dtype=np.int64)
-        cur_e = np.zeros((2, len(nodes)), dtype=np.int64)
-        rate_of = gr.rate_idx[nodes]
-        for ri in np.unique(rate_of):
-            sel = np.nonzero(rate_of == ri)[0]
-            ks = nodes[sel]
-            for pi in range(4):
-                plo = pieces[ks, pi, 0]
-                phi = pieces[ks, pi, 1]
-                edge = pi % 2
-                for rlo, rhi, vials in runs[ri]:
-                    lo = np.maximum(plo, rlo)
-                    hi = np.minimum(phi, rhi)
-                    ok = lo <= hi
-                    if not ok.any():
-                        continue
-                    q = sel[ok]
-                    ql, qh = ks[ok] + lo[ok], ks[ok] + hi[ok]
-                    for row in (0, 1):
-                        j = rmq.argmin(row, ql, qh)
-                        val = acc[row, j] + vials * w_vial + edge
-                        better = (val < cur[row, q]) | ((val == cur[row, q]) & (j < cur_j[row, q]))
-                        better &= val < _INF
-                        cur[row, q] = np.where(better, val, cur[row, q])
-                        cur_j[row, q] = np.where(better, j, cur_j[row, q])
-                        cur_e[row, q] = np.where(better, edge, cur_e[row, q])
-        best[:, nodes] = cur
-        choice[:, nodes] = cur_j
-        edge_of[:, nodes] = cur_e
-    pair = 0 if best[0, 0] <= best[1, 0] else 1
+    # Segments of bag lengths with constant vials and edge flag: arrays
+    # (segment, node) over the nodes of every layer in layer order, so that
+    # layer L is a slice of columns.
+    split = min(dmax, _hours_s(st.overfill_max_bag_h) // g)
+    runs = [[r for r in _runs(vt[ri], split) if r[1] >= dmin] for ri in range(len(gr.rates))]
+    nruns = max(1, max(len(r) for r in runs))
+    run_tab = np.zeros((4, nruns, len(runs)), dtype=np.int64)  # (lo, hi, vials, regime)
+    run_tab[0] = 1  # padding: empty runs [1, 0]
+    for ri, rs in enumerate(runs):
+        for i, (lo, hi, v) in enumerate(rs):
+            run_tab[:, i, ri] = (lo, hi, v, 0 if hi <= split else 1)
+    order = np.concatenate(layers[1:])
+    starts = np.cumsum([0] + [len(x) for x in layers[1:]])
+    rt = run_tab[:, :, gr.rate_idx[order]]  # (4, runs, nodes)
+    order_i = np.arange(len(order))
+    pc = pieces[order]  # (nodes, 4 pieces, lo/hi/edge)
+    seg_lo, seg_hi, seg_add = [], [], []
+    for edge in (0, 1):
+        piece = 2 * rt[3] + edge  # the node's piece of this regime and edge flag
+        seg_lo.append(np.maximum(rt[0], pc[order_i, piece, 0]))
+        seg_hi.append(np.minimum(rt[1], pc[order_i, piece, 1]))
+        seg_add.append(rt[2].astype(dtype) * w_vial + edge)
+    d_lo = np.concatenate(seg_lo)
+    d_hi = np.concatenate(seg_hi)
+    add = np.concatenate(seg_add) * m
+    ok = d_lo <= d_hi
+    length = np.where(ok, d_hi - d_lo + 1, 1)
+    levels = max(1, int(length.max()).bit_length())
+    log2 = np.zeros(1 << levels, dtype=np.int64)
+    for i in range(1, levels):
+        log2[1 << i:] += 1
+    lev = log2[length]
+    # The sparse table: tab[level, pos] holds the least key of positions
+    # pos .. pos + 2^level - 1, a pair of keys (one per weekday pair); the
+    # queries read its rows flattened to (levels x width, 2). An empty
+    # segment reads position m of level 0, always inf.
+    width = m + (1 << levels)
+    base = lev * width + order
+    ia = np.where(ok, base + d_lo, m)
+    ib = np.where(ok, base + d_hi - (1 << lev) + 1, m)
+
+    reg = (offpair * w_pair + offtime[None, :] * w_time).T.astype(dtype)
+    reg[n] = 0
+    tab: np.ndarray = np.full((levels, width, 2), inf, dtype=dtype)
+    rows = tab.reshape(-1, 2)
+    # acc[j]: the best from j plus the regularity of the change at j
+    acc: np.ndarray = np.full((m, 2), inf, dtype=dtype)
+    best: np.ndarray = np.full((m, 2), inf, dtype=dtype)
+    choice = np.full((m, 2), -1, dtype=np.int64)
+    acc[n] = 0
+    best[n] = 0
+    dirty = slice(0, 0)  # positions the previous layer wrote in any level
+    for L in range(1, len(layers)):
+        prev, nodes = layers[L - 1], layers[L]
+        sl = slice(starts[L - 1], starts[L])
+        tab[:, dirty] = inf
+        tab[0][prev] = acc[prev] * m + prev[:, None]
+        top_pos = int(prev[-1]) + 1
+        for i in range(1, levels):
+            h = 1 << (i - 1)
+            a = max(0, int(prev[0]) - 2 * h + 1)  # below a, level i sees only inf
+            np.minimum(tab[i - 1, a:top_pos], tab[i - 1, a + h:top_pos + h],
+                       out=tab[i, a:top_pos])
+        dirty = slice(max(0, int(prev[0]) - (1 << levels)), top_pos)
+        val = rows[ia[:, sl]]  # (segments, nodes, 2)
+        np.minimum(val, rows[ib[:, sl]], out=val)
+        val += add[:, sl, None]
+        key = val.min(axis=0)
+        cost = key // m
+        best[nodes] = cost
+        choice[nodes] = key - cost * m
+        acc[nodes] = cost + reg[nodes]
+    pair = 0 if best[0, 0] <= best[0, 1] else 1
     path = [0]
-    edges: list[int] = []
-    k = 0
-    while k < n:
-        edges.append(int(edge_of[pair, k]))
-        k = int(choice[pair, k])
-        path.append(k)
+    while path[-1] < n:
+        path.append(int(choice[path[-1], pair]))
+    ks = np.array(path[:-1])
+    d = np.diff(path)[:, None]
+    inside = (pieces[ks, :, 0] <= d) & (d <= pieces[ks, :, 1])  # one piece per bag
+    edges = [int(e) for e in (inside * pieces[ks, :, 2]).sum(axis=1)]
     return pair, path, edges
 
 
 def _reach_forward(gr: _Grid, st: Settings) -> tuple[np.ndarray, int, int]:
     """Change instants a safe plan can reach from ``T0``, and its furthest bag.
 
-    Returns (reachable nodes, end node of the furthest-reaching bag, its start).
+    A breadth-first search forwards, vectorised: each round covers the arc
+    intervals of the nodes reached in the round before (counts of interval
+    starts and ends). The furthest bag is the one ending last, the earliest
+    start among equals; a reached node with no production slot before it
+    (where plans stall) counts as a bag ending there, and wins a tie.
+    ``tests/schedule/reference_dp.py`` checks both against a node-by-node
+    scan. Returns (reachable nodes, end node of the furthest bag, its start).
     """
     n = gr.n
-    reach = np.zeros(n + 1, dtype=bool)
+    m = n + 1
+    pieces = _all_pieces(gr, st)
+    nonempty = pieces[:, :, 0] <= pieces[:, :, 1]
+    reach = np.zeros(m, dtype=bool)
     reach[0] = True
-    far_e, far_k = 0, 0
-    for k in range(n):
-        if not reach[k] or not gr.valid[k]:
-            continue
-        for lo, hi, _ in _arc_pieces(k, gr, st):
-            reach[k + lo:k + hi + 1] |= gr.valid[k + lo:k + hi + 1]
-            if k + hi > far_e:
-                far_e, far_k = k + hi, k
-        if gr.prep[k] == _NO_PREP and far_e <= k:
-            far_e, far_k = k, k
-    return reach, far_e, far_k
+    frontier = np.array([0], dtype=np.int64)
+    while len(frontier):
+        f = frontier[gr.valid[frontier] & (frontier < n)]
+        ne = nonempty[f]
+        starts = (f[:, None] + pieces[f, :, 0])[ne]
+        ends = (f[:, None] + pieces[f, :, 1] + 1)[ne]
+        cover = np.cumsum(np.bincount(starts, minlength=m + 1)
+                          - np.bincount(ends, minlength=m + 1))[:m] > 0
+        new = cover & gr.valid & ~reach
+        reach |= new
+        frontier = np.flatnonzero(new)
+    ks = np.flatnonzero(reach[:n] & gr.valid[:n])
+    ne = nonempty[ks]
+    has = ne.any(axis=1)
+    ends = ks[has] + np.where(ne[has], pieces[ks[has], :, 1], -1).max(axis=1)
+    stalls = ks[gr.prep[ks] == _NO_PREP]
+    far_e = max(0, int(ends.max()) if len(ends) else 0,
+                int(stalls.max()) if len(stalls) else 0)
+    if far_e in stalls:
+        return reach, far_e, far_e
+    if len(ends) and ends.max() == far_e:
+        return reach, far_e, int(ks[has][np.argmax(ends == far_e)])
+    return reach, 0, 0
 
 
 def _reach_backward(gr: _Grid, st: Settings) -> np.ndarray:
     """Change instants from which a safe plan reaches the end of the cycle."""
-    n = gr.n
-    ok = np.zeros(n + 1, dtype=bool)
-    ok[n] = True
-    for k in range(n - 1, -1, -1):
-        if gr.valid[k]:
-            ok[k] = any(ok[k + lo:k + hi + 1].any() for lo, hi, _ in _arc_pieces(k, gr, st))
+    g = gr.g
+    dmin = max(1, -(-_hours_s(st.min_bag_h) // g))
+    dmax = max(1, min(gr.n, _hours_s(st.max_bag_h) // g))
+    ok = np.zeros(gr.n + 1, dtype=bool)
+    for nodes in _layers(gr, _all_pieces(gr, st), dmin, dmax, to_start=False):
+        ok[nodes] = True
     return ok
 
 
@@ -661,6 +743,35 @@ def _diagnose(spec: CycleSpec, gr: _Grid, st: Settings) -> str:
             f"{st.stability_h:g} h, last window closes {_fmt(p)}")
 
 
+def _longest_short_bag(gr: _Grid, st: Settings, free: Settings,
+                       dmin: int) -> tuple[int, int, int] | None:
+    """The longest bag under ``dmin`` steps from a node reached from ``T0`` under ``st`` to a
+    node that reaches ``T_end`` under ``st``: (steps, start, end), the earliest start among
+    equals; None when there is none.
+
+    For each start and each of its arc pieces (without the floor: ``free``),
+    the last node reaching the end at or before the piece's end under the
+    floor (a running maximum of positions) gives the longest such bag.
+    """
+    n = gr.n
+    fwd, _, _ = _reach_forward(gr, st)
+    bwd = _reach_backward(gr, st)
+    ks = np.flatnonzero(fwd[:n])
+    if not len(ks):
+        return None
+    pf = _all_pieces(gr, free)[ks]
+    last = np.maximum.accumulate(np.where(bwd, np.arange(n + 1), -1))
+    top = np.minimum(pf[:, :, 1], dmin - 1)
+    t = last[np.clip(ks[:, None] + top, 0, n)]
+    steps = np.where((top >= pf[:, :, 0]) & (t >= ks[:, None] + pf[:, :, 0]),
+                     t - ks[:, None], -1)
+    i = int(np.argmax(steps))  # the first start (then piece) among the longest
+    if steps.flat[i] <= 0:
+        return None
+    k = int(ks[i // steps.shape[1]])
+    return int(steps.flat[i]), k, k + int(steps.flat[i])
+
+
 def _floor_diagnosis(spec: CycleSpec, gr: _Grid, st: Settings, free: Settings) -> str | None:
     """Why ``min_bag_h`` leaves no plan, or None when plans fail without it too.
 
@@ -677,16 +788,7 @@ def _floor_diagnosis(spec: CycleSpec, gr: _Grid, st: Settings, free: Settings) -
     dmin = -(-_hours_s(st.min_bag_h) // g)
     if dmin <= 1:
         return None
-    fwd, _, _ = _reach_forward(gr, st)
-    bwd = _reach_backward(gr, st)
-    best: tuple[int, int, int] | None = None  # (steps, start node, end node)
-    for k in map(int, np.nonzero(fwd[:n])[0]):
-        for lo, hi, _ in _arc_pieces(k, gr, free):
-            for d in range(min(hi, dmin - 1), lo - 1, -1):
-                if bwd[k + d]:
-                    if best is None or d > best[0]:
-                        best = (d, k, k + d)
-                    break
+    best = _longest_short_bag(gr, st, free, dmin)  # (steps, start node, end node)
     c = f"cycle {spec.number}: "
     floor = f"no safe plan keeps every bag at least {st.min_bag_h:g} h long (min_bag_h)"
     if best is None:

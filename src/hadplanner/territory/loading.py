@@ -13,14 +13,22 @@ Every problem is raised as a :class:`~hadplanner.errors.TerritoryError` whose
 one-line message names the file, the line or commune, and what is wrong.
 Loading is cached per resolved folder: the returned object is shared, do not
 mutate its GeoDataFrame.
+
+Two loaders: :func:`load_territory` reads everything and builds the communes'
+GeoDataFrame (geopandas, about a second); :func:`load_places` reads only the
+communes' names and centres (the GeoJSON's properties, no polygons) and the
+prescribing centre, in tens of milliseconds, for what needs no polygon: a
+road time from the centre to a home commune, a calendar's place names. A
+home given as a point needs the polygons (:meth:`LoadedTerritory.commune_at`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import functools
+import json
 import re
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -448,7 +456,154 @@ def _load(folder: Path) -> LoadedTerritory:
     if files.centre and (folder / files.centre).exists():
         centre = read_centre_yaml(folder / files.centre)
     territory = assemble(manifest, gdf, hads, zones, centre, folder)
-    return LoadedTerritory(territory=territory, communes_gdf=gdf, manifest=manifest, path=folder)
+    loaded = LoadedTerritory(territory=territory, communes_gdf=gdf, manifest=manifest, path=folder)
+    _LOADED[folder] = loaded
+    return loaded
+
+
+_LOADED: dict[Path, LoadedTerritory] = {}
+"""Territories loaded in full in this process: :func:`load_places` reuses them."""
+
+
+@dataclass(frozen=True)
+class TerritoryPlaces:
+    """A territory's places without polygons: its communes and its prescribing centre.
+
+    Attributes
+    ----------
+    name
+        The territory's name (manifest).
+    communes
+        Domain :class:`Commune` records (name, department, population, centre)
+        keyed by INSEE code, as :func:`load_territory` gives them (validated
+        when looked up).
+    centre
+        The prescribing centre, None when the folder has none.
+    path
+        The territory folder.
+    """
+
+    name: str
+    communes: Mapping[str, Commune]
+    centre: PrescribingCentre | None
+    path: Path
+
+
+class CommuneTable(Mapping[str, Commune]):
+    """Communes by INSEE code, each validated as a :class:`Commune` when first looked up.
+
+    A plan looks up one commune among thousands: validating only that one
+    keeps :func:`load_places` fast, with the same checks and messages for it.
+    """
+
+    def __init__(self, path: Path, records: dict[str, dict[str, Any]]) -> None:
+        self._path = path
+        self._records = records
+        self._checked: dict[str, Commune] = {}
+
+    def __getitem__(self, code: str) -> Commune:
+        if code not in self._checked:
+            record = self._records[code]  # KeyError: not a commune of the territory
+            self._checked[code] = validate(Commune, record, f"{self._path}: commune {code}",
+                                           error=TerritoryError)
+        return self._checked[code]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._records)
+
+    def __len__(self) -> int:
+        return len(self._records)
+
+
+def read_commune_places(path: str | Path) -> CommuneTable:
+    """The communes of a GeoJSON file from their properties alone (polygons are not read).
+
+    Every feature must carry the properties :func:`read_communes` asks for, a
+    well-formed INSEE code distinct from the others, and numbers (not text)
+    for population and centre; a commune's values are validated (ranges,
+    whole population) when it is looked up.
+
+    Raises
+    ------
+    TerritoryError
+        Missing or unreadable file, or the first feature lacking a property or
+        with a bad or repeated INSEE code.
+    """
+    path = Path(path)
+    try:
+        check_file(path, "communes")
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except InputError as exc:
+        raise TerritoryError(str(exc)) from None
+    except (ValueError, OSError) as exc:  # not JSON, not UTF-8
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise TerritoryError(f"{path}: cannot read as a geographic file: {first}") from None
+    features = data.get("features") if isinstance(data, dict) else None
+    if not isinstance(features, list):
+        raise TerritoryError(f"{path}: cannot read as a geographic file: no 'features' list")
+    records: dict[str, dict[str, Any]] = {}
+    first_at: dict[str, int] = {}
+    for i, feature in enumerate(features):
+        props = feature.get("properties") if isinstance(feature, dict) else None
+        props = props if isinstance(props, dict) else {}
+        missing = [c for c in COMMUNE_COLUMNS if props.get(c) is None]
+        if missing:
+            raise TerritoryError(f"{path}: feature {i + 1}: missing property {missing[0]!r}")
+        code = str(props["insee"])
+        if not _INSEE.match(code):
+            raise TerritoryError(f"{path}: feature {i + 1}: not an INSEE commune code: {code!r}")
+        if code in first_at:
+            raise TerritoryError(f"{path}: duplicate INSEE code {code} (features "
+                                 f"{first_at[code] + 1}, {i + 1})")
+        first_at[code] = i
+        for col in ("population", "lat", "lon"):
+            value = props[col]
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                raise TerritoryError(f"{path}: commune {code}: {col} must be a number in the "
+                                     f"file, got {value!r}")
+        records[code] = {"insee": code, "name": props["name"],
+                         "department": str(props["department"]),
+                         "population": props["population"],
+                         "centre": {"lat": props["lat"], "lon": props["lon"]}}
+    return CommuneTable(path, records)
+
+
+@functools.lru_cache(maxsize=8)
+def _places(folder: Path) -> TerritoryPlaces:
+    if folder in _LOADED:  # already loaded in full (``hadplanner run``): nothing to read
+        full = _LOADED[folder]
+        return TerritoryPlaces(name=full.manifest.name, communes=full.territory.communes,
+                               centre=full.territory.centre, path=folder)
+    if not folder.is_dir():
+        raise TerritoryError(f"{folder}: no such territory folder")
+    manifest = read_manifest(folder)
+    files = manifest.files
+    communes_path = folder / files.communes
+    communes: Mapping[str, Commune]
+    if communes_path.suffix.lower() in (".geojson", ".json"):
+        communes = read_commune_places(communes_path)
+    else:  # a GeoPackage has no text form to read without GDAL: the full loader
+        communes = _load(folder).territory.communes
+    centre = None
+    if files.centre and (folder / files.centre).exists():
+        centre = read_centre_yaml(folder / files.centre)
+    return TerritoryPlaces(name=manifest.name, communes=communes, centre=centre, path=folder)
+
+
+def load_places(name_or_path: str | Path = "occitanie") -> TerritoryPlaces:
+    """A territory's communes (names, centres) and prescribing centre, without polygons.
+
+    Cached per resolved folder, like :func:`load_territory`; much faster (no
+    geopandas, no polygon), and free when the territory is already loaded in
+    full. Enough for a road time to a home commune and for place names; a
+    home given as a point needs :func:`load_territory`.
+
+    Raises
+    ------
+    TerritoryError
+        One line naming the file, the feature or commune, and what is wrong.
+    """
+    return _places(resolve(name_or_path))
 
 
 def resolve(name_or_path: str | Path = "occitanie") -> Path:
@@ -488,3 +643,5 @@ def load_territory(name_or_path: str | Path = "occitanie") -> LoadedTerritory:
 def clear_cache() -> None:
     """Forget loaded territories (after editing their files in the same process)."""
     _load.cache_clear()
+    _places.cache_clear()
+    _LOADED.clear()
