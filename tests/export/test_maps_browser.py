@@ -18,7 +18,6 @@ the reason, when Chromium is absent.
 from __future__ import annotations
 
 import datetime as dt
-import os
 import re
 from pathlib import Path
 
@@ -34,16 +33,6 @@ from hadplanner.territory.coverage import TerritoryIndex, compute_coverage
 from hadplanner.territory.loading import load_territory
 from hadplanner.territory.summary import write_territory_report
 
-CHROMIUM = Path(os.environ.get("HADPLANNER_CHROMIUM", "/usr/bin/chromium"))
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 DAY = dt.date(2018, 6, 1)
 VIEWPORT = {"width": 1280, "height": 720}
 FRAMES = "new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))"
@@ -98,20 +87,6 @@ def test_coverage_map_is_smaller_than_before(maps):
 
 
 # -- in Chromium, network off ------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not CHROMIUM.exists():
-        pytest.skip(f"Chromium not found at {CHROMIUM} (apt-get install -y chromium)")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:  # a dev dependency: fail loudly rather than skip
-        pytest.fail("the browser tests need playwright: pip install -e '.[dev]'")
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield b
-        b.close()
 
 
 class Opened:

@@ -7,7 +7,10 @@ It grows with each capability; today it writes, under ``--out``:
    (map, CSV, GeoJSON/GeoPackage, summary);
 3. ``plans/``: each example patient's checked bag-change plan (table, JSON
    contract, iCalendar, timeline);
-4. ``pharmacie/``: the PUI production sheet across those patients (text, CSV, XLSX).
+4. ``parcours/``: each example patient's care pathway (who cares for them at home,
+   the plan for that care, recourse, what to arrange, the request to the ARS):
+   printable HTML and JSON;
+5. ``pharmacie/``: the PUI production sheet across those patients (text, CSV, XLSX).
 
 Every plan is checked before anything of it is written; one example that
 cannot be planned safely stops the run with its one-line error (exit 2).
@@ -54,6 +57,7 @@ def register(app: typer.Typer) -> None:
 
         Example: hadplanner run --out out --lang fr
         """
+        from hadplanner.cli.pathway import pathway_examples
         from hadplanner.cli.plan import plan_examples
         from hadplanner.export._labels import check_lang
         from hadplanner.export._spreadsheet import check_dialect
@@ -71,7 +75,7 @@ def register(app: typer.Typer) -> None:
         check_lang(lang)
         check_dialect(csv_dialect)
         day = resolve_day(date, territory)
-        total = 4
+        total = 5
         final = out
         with Outputs() as outputs:
             # Everything is written into a staged copy of --out, moved into place at the end:
@@ -94,7 +98,13 @@ def register(app: typer.Typer) -> None:
             plans = plan_examples(out / "plans", lang, territory)
             _done(t0, sorted((out / "plans").iterdir()), out)
 
-            t0 = _step(4, total, "fiche de production PUI" if lang == "fr"
+            t0 = _step(4, total, "parcours de soins des patients exemples" if lang == "fr"
+                       else "example care pathways")
+            folder = out / ("parcours" if lang == "fr" else "pathways")
+            paths = pathway_examples(folder, lang, territory, day, loaded)
+            _done(t0, paths, out)
+
+            t0 = _step(5, total, "fiche de production PUI" if lang == "fr"
                        else "PUI production sheet")
             sheet = production_sheet(plans)
             pharma = out / "pharmacie"

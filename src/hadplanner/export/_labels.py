@@ -441,3 +441,188 @@ MAP_LABELS: dict[str, dict[str, Any]] = {
 def map_labels(lang: str = "fr") -> dict[str, Any]:
     """The map words of ``lang`` (checked: ``fr`` or ``en``)."""
     return MAP_LABELS[check_lang(lang)]
+
+
+DEPARTMENT_NAMES = {
+    "09": "de l'Ariège", "11": "de l'Aude", "12": "de l'Aveyron", "31": "de la Haute-Garonne",
+    "32": "du Gers", "46": "du Lot", "65": "des Hautes-Pyrénées", "81": "du Tarn",
+    "82": "du Tarn-et-Garonne",
+}
+"""French names (with their article) of the territory's departments, for letters."""
+
+
+def department_fr(code: str) -> str:
+    """``du Tarn (81)``; ``du département 34`` when the name is not in the table."""
+    name = DEPARTMENT_NAMES.get(code)
+    return f"{name} ({code})" if name else f"du département {code}"
+
+
+PATHWAY_LABELS: dict[str, dict[str, Any]] = {
+    "fr": {
+        "title": "Dossier de coordination — patient {patient} — {drug}",
+        "drawn": "Établi le {date} par {centre}. Patient désigné par son pseudonyme.",
+        "care": "1. Prise en charge à domicile",
+        "status": {
+            "served": "Prise en charge par l'HAD de son secteur : {had}.",
+            "derogation": "Aucune HAD de son secteur n'est autorisée pour la chimiothérapie à "
+                          "domicile : prise en charge par {had}, HAD limitrophe à {minutes} min, "
+                          "sur dérogation de l'ARS.",
+            "convention": "Aucune HAD de son secteur n'est autorisée et aucune HAD limitrophe "
+                          "n'est à moins de {limit} min : {had} ({minutes} min) prendrait le "
+                          "patient par convention avec des infirmiers libéraux proches du "
+                          "domicile, validée par l'ARS.",
+            "home_care_provider": "Prise en charge à domicile par un prestataire de santé "
+                                  "organisé par le centre prescripteur.",
+            "sponsor_organisation": "Prise en charge à domicile selon l'organisation du "
+                                    "promoteur de l'essai.",
+            "day_hospital": "Pas de prise en charge possible à domicile : changements de poche "
+                            "en hôpital de jour ({minutes} min de trajet pour le patient).",
+            "ask": "Les sources ne disent pas qui peut administrer le médicament à domicile "
+                   "sous ce statut : décision à prendre par le médecin et le pharmacien "
+                   "(hôpital de jour en attendant).",
+        },
+        "commune": "Domicile : {commune} ({insee}), département {dept}.",
+        "access": "Statut d'accès au médicament : {status}.",
+        "access_names": {"amm": "AMM (réserve hospitalière)", "trial": "essai clinique",
+                         "atu": "ATU", "aap": "accès précoce", "cpc": "cadre de prescription "
+                         "compassionnelle", "continuity": "continuité de traitement"},
+        "rule": "Règle appliquée",
+        "rule_line": "{rule} — {org} : {answer}. {why} [{sources}]",
+        "orgs": {"had": "HAD", "home_care_provider": "prestataire de santé",
+                 "community_nurse": "infirmier libéral",
+                 "sponsor_organisation": "organisation du promoteur",
+                 "day_hospital": "hôpital de jour", "hospital": "hospitalisation"},
+        "answers": {"yes": "oui", "no": "non", "conditional": "oui, sous condition",
+                    "not_stated": "les sources ne le disent pas"},
+        "zone_hads": "HAD du secteur du domicile",
+        "candidates": "HAD limitrophes autorisées (candidates à une dérogation)",
+        "cols_had": ("HAD", "site le plus proche", "trajet (min)", "autorisée tout le "
+                     "traitement", "remarque"),
+        "yes": "oui", "no": "non",
+        "lapse": "autorisation interrompue le {date}",
+        "until": "autorisation jusqu'au {date}",
+        "beyond": "au-delà de {limit} min",
+        "none": "aucune",
+        "plan_for": "Le plan ci-dessous est fait pour cette prise en charge : {mode}.",
+        "mode_had": "poches posées au domicile par l'infirmier de l'HAD ({open}-{close}), "
+                    "acheminées en {hours} h ({route})",
+        "mode_dh": "poches posées en hôpital de jour",
+        "routes": {"courier": "coursier depuis la PUI", "had_fetches": "l'HAD récupère les "
+                   "poches à la PUI", "had_pui": "PUI de l'HAD", "day_hospital": "hôpital de "
+                   "jour"},
+        "recourse": "2. Recours",
+        "first": "Premier recours (urgences les plus proches du domicile) : {name}, {town} — "
+                 "{km} km, environ {minutes} min de route.",
+        "second": "Second recours : {second}.",
+        "ready": "3. À organiser avant le premier jour à domicile",
+        "training": {"needed": "Formation de l'équipe de l'HAD : nécessaire (aucun patient "
+                               "traité par ce médicament, ou pas depuis plus d'un an).",
+                     "to_confirm": "Formation de l'équipe de l'HAD : à confirmer ({n} patient(s) "
+                                   "déjà traité(s), date du dernier inconnue).",
+                     "not_needed": "Formation de l'équipe de l'HAD : non nécessaire (dernier "
+                                   "patient le {last})."},
+        "pump": "Pompe : {pump} (l'HAD doit en disposer).",
+        "supply": "Circuit des poches : {route}.",
+        "capacity": "Capacité de l'HAD : {n} visites de changement de poche par jour.",
+        "capacity_unknown": "Capacité de visites de l'HAD : non renseignée.",
+        "no_had": "Pas d'HAD : rien à organiser avec un établissement d'HAD.",
+        "timeline": "4. Calendrier du traitement",
+        "cols_time": ("date", "événement", "par"),
+        "events": {
+            "inpatient": "Hospitalisation (service d'hématologie) jusqu'au {end}",
+            "had_admission": "Sortie d'hospitalisation, admission en HAD",
+            "had_discharge": "Fin de la perfusion du cycle, sortie d'HAD",
+            "bag_change": "Pose de la poche n° {bag} (cycle {cycle})",
+            "day_hospital": "Venue en hôpital de jour",
+            "monitoring": "Visites quotidiennes de surveillance du {first} au {last} ({n} "
+                          "visites) : constantes, abord veineux, pompe et volume restant, "
+                          "piles, test d'écriture",
+            "break": "Intercure : {days} jours sans traitement, jusqu'au {end}",
+        },
+        "plan": "5. Plan de changements de poche",
+        "notes": "Remarques",
+        "letter": "Demande de dérogation à l'Agence régionale de santé",
+        "letter_convention": "Demande de validation d'une convention à l'Agence régionale de "
+                             "santé",
+    },
+    "en": {
+        "title": "Care-pathway file — patient {patient} — {drug}",
+        "drawn": "Drawn up on {date} by {centre}. The patient is named by a pseudonym.",
+        "care": "1. Care at home",
+        "status": {
+            "served": "Cared for by the HAD of the home's zone: {had}.",
+            "derogation": "No HAD of the home's zone is authorised for home chemotherapy: "
+                          "{had}, a bordering HAD {minutes} min away, by ARS derogation.",
+            "convention": "No HAD of the zone is authorised and no bordering HAD is within "
+                          "{limit} min: {had} ({minutes} min) would take the patient with "
+                          "liberal nurses near the home under a convention validated by the ARS.",
+            "home_care_provider": "Cared for at home by a home-care provider organised by "
+                                  "the prescribing centre.",
+            "sponsor_organisation": "Cared for at home by the trial sponsor's organisation.",
+            "day_hospital": "No care at home is possible: bag changes at the day hospital "
+                            "({minutes} min travel for the patient).",
+            "ask": "The sources do not say who may give the drug at home under this status: "
+                   "the physician and the pharmacist must decide (day hospital meanwhile).",
+        },
+        "commune": "Home: {commune} ({insee}), department {dept}.",
+        "access": "Access status of the drug: {status}.",
+        "access_names": {"amm": "marketing authorisation (hospital reserve)",
+                         "trial": "clinical trial", "atu": "temporary authorisation (ATU)",
+                         "aap": "early access", "cpc": "compassionate framework",
+                         "continuity": "continuity of treatment"},
+        "rule": "Rule applied",
+        "rule_line": "{rule} — {org}: {answer}. {why} [{sources}]",
+        "orgs": {"had": "HAD", "home_care_provider": "home-care provider",
+                 "community_nurse": "community nurse",
+                 "sponsor_organisation": "sponsor's organisation",
+                 "day_hospital": "day hospital", "hospital": "inpatient stay"},
+        "answers": {"yes": "yes", "no": "no", "conditional": "yes, under a condition",
+                    "not_stated": "the sources do not say"},
+        "zone_hads": "HADs of the home's zone",
+        "candidates": "Bordering authorised HADs (derogation candidates)",
+        "cols_had": ("HAD", "nearest site", "minutes", "authorised throughout", "note"),
+        "yes": "yes", "no": "no",
+        "lapse": "authorisation lapses on {date}",
+        "until": "authorised until {date}",
+        "beyond": "beyond {limit} min",
+        "none": "none",
+        "plan_for": "The plan below is made for this care: {mode}.",
+        "mode_had": "bags hung at home by the HAD nurse ({open}-{close}), carried in "
+                    "{hours} h ({route})",
+        "mode_dh": "bags hung at the day hospital",
+        "routes": {"courier": "courier from the PUI", "had_fetches": "the HAD fetches the bags "
+                   "at the PUI", "had_pui": "the HAD's PUI", "day_hospital": "day hospital"},
+        "recourse": "2. Recourse",
+        "first": "First recourse (nearest emergency department): {name}, {town} — {km} km, "
+                 "about {minutes} min by road.",
+        "second": "Second recourse: {second}.",
+        "ready": "3. To arrange before the first day at home",
+        "training": {"needed": "HAD team training: needed (no patient on this drug, or none "
+                               "for more than a year).",
+                     "to_confirm": "HAD team training: to confirm ({n} patient(s) treated, date "
+                                   "of the last unknown).",
+                     "not_needed": "HAD team training: not needed (last patient on {last})."},
+        "pump": "Pump: {pump} (the HAD must have it).",
+        "supply": "Bag supply: {route}.",
+        "capacity": "HAD capacity: {n} bag-change visits a day.",
+        "capacity_unknown": "HAD visit capacity: not given.",
+        "no_had": "No HAD: nothing to arrange with an HAD establishment.",
+        "timeline": "4. Treatment timeline",
+        "cols_time": ("date", "event", "by"),
+        "events": {
+            "inpatient": "Inpatient stay (haematology) until {end}",
+            "had_admission": "Discharge, admission to the HAD",
+            "had_discharge": "End of the cycle's infusion, discharge from the HAD",
+            "bag_change": "Bag {bag} hung (cycle {cycle})",
+            "day_hospital": "Day-hospital visit",
+            "monitoring": "Daily monitoring visits from {first} to {last} ({n} visits): vital "
+                          "signs, catheter, pump and remaining volume, battery, handwriting test",
+            "break": "Break: {days} days without treatment, until {end}",
+        },
+        "plan": "5. Bag-change plan",
+        "notes": "Notes",
+        "letter": "Request for a derogation to the regional health agency (ARS)",
+        "letter_convention": "Request to validate a convention, to the regional health agency",
+    },
+}
+"""Words of the coordinator's file (``export/pathway_file.py``)."""

@@ -34,6 +34,7 @@ from hadplanner.models.base import (
     FIRST_YEAR,
     LAST_YEAR,
     Clock,
+    Day,
     Flag,
     Model,
     Real,
@@ -405,11 +406,29 @@ class Request(Model):
     change_mode: Literal["had_nurse", "day_hospital"] = "had_nurse"
     cycles: tuple[CycleRequest, ...] = Field(min_length=1, max_length=10)
     settings: Settings = Field(default_factory=Settings)
+    access_status: Literal["amm", "trial", "atu", "aap", "cpc", "continuity"] = "amm"
+    """How the patient gets the drug (``data/access_rules.yaml``): marketing
+    authorisation (hospital reserve), clinical trial, temporary authorisation,
+    early access, compassionate framework, or continuity after early access."""
+    supply_until: Day | None = None
+    """Continuity of treatment: last day of the laboratory's free supply."""
+    had: Text | None = Field(default=None, max_length=60)
+    """The HAD the coordinator has chosen (an id of the territory's hads.yaml);
+    None: the pathway chooses. Checked to exist and to be able to take the patient."""
 
     @field_validator("settings", mode="before")
     @classmethod
     def _none_is_default(cls, value: Any) -> Any:
         return {} if value is None else value
+
+    @model_validator(mode="after")
+    def _supply_date(self) -> Request:
+        if self.access_status == "continuity" and self.supply_until is None:
+            raise ValueError("access_status continuity needs supply_until: the last day of the "
+                             "laboratory's free supply (YYYY-MM-DD)")
+        if self.access_status != "continuity" and self.supply_until is not None:
+            raise ValueError("supply_until applies to access_status continuity only")
+        return self
 
     @model_validator(mode="after")
     def _cycles_consistent(self) -> Request:

@@ -139,6 +139,42 @@ class ChemoAuthorisation(Model):
         )
 
 
+class BagSupply(StrEnum):
+    """How the bags of the drug reach the patient's home (a per-HAD setting)."""
+
+    courier = "courier"
+    """A courier carries each bag from the prescribing centre's PUI to the home."""
+    had_fetches = "had_fetches"
+    """The HAD fetches the bags at the PUI and takes them from its site to the home."""
+    had_pui = "had_pui"
+    """The HAD's own PUI supplies the bags, from its site to the home."""
+
+
+class NurseVisits(Model):
+    """When an HAD's nurses visit a patient's home to change a bag (local time)."""
+
+    days: tuple[Text, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+    open: Clock = dt.time(8, 0)
+    close: Clock = dt.time(20, 0)
+    closed_on_holidays: Flag = False
+    source: Text = "shared/spec/bag-scheduling.md default (HAD nurse 08:00-20:00 every day)"
+
+    @field_validator("days")
+    @classmethod
+    def _day_names(cls, days: tuple[str, ...]) -> tuple[str, ...]:
+        unknown = [d for d in days if d not in _WEEKDAYS]
+        if unknown or not days:
+            raise ValueError(f"unknown weekday {unknown[0] if unknown else ''!r} "
+                             f"(use {', '.join(_WEEKDAYS)})")
+        return days
+
+    @model_validator(mode="after")
+    def _open_before_close(self) -> NurseVisits:
+        if self.close <= self.open:
+            raise ValueError(f"close {self.close:%H:%M} must be after open {self.open:%H:%M}")
+        return self
+
+
 class HAD(Model):
     """An HAD establishment ("établissement d'hospitalisation à domicile")."""
 
@@ -161,6 +197,13 @@ class HAD(Model):
     source: Text = ""
     notes: Text = ""
     """Free text: announced changes (take-over, association), assumptions."""
+    nurse_visits: NurseVisits = NurseVisits()
+    """Bag-change visit hours (default: the spec's HAD nurse window)."""
+    bag_supply: BagSupply = BagSupply.courier
+    """How the bags reach the home (default: a courier from the prescribing PUI)."""
+    visit_capacity_per_day: Annotated[Whole, bounded(1, 500, "visits",
+                                                     "bag-change visits a day")] | None = None
+    """Bag-change visits of this drug the HAD can make in a day (None: not known)."""
 
     @field_validator("sites")
     @classmethod
@@ -225,6 +268,14 @@ class OpeningHours(Model):
         return closed
 
 
+class Pump(Model):
+    """The infusion pump the centre keeps for the drug (every HAD must have it)."""
+
+    model: Text = Field(min_length=1)
+    maker: Text = ""
+    source: Text = ""
+
+
 class PrescribingCentre(Model):
     """The prescribing cancer centre (IUCT-Oncopole): its PUI production and day hospital."""
 
@@ -234,6 +285,9 @@ class PrescribingCentre(Model):
     insee: InseeCode
     pui_production: OpeningHours
     day_hospital: OpeningHours
+    prescribing_service: Text = ""
+    """The prescribing service: the second-recourse contact of patients at home."""
+    pump: Pump | None = None
     source: Text = ""
 
 
