@@ -19,7 +19,6 @@ from hadplanner.io.reading import load_document
 from hadplanner.io.validation import field_path, validate
 from hadplanner.models.hospital import Hospital, HospitalList
 from hadplanner.models.territory import Point
-from hadplanner.paths import territory_dir
 from hadplanner.travel import haversine_km
 
 KIND = "hospitals"
@@ -29,8 +28,21 @@ a dedicated ``"hospitals"`` kind can replace this one in ``LIMITS``."""
 
 
 def hospitals_path(territory: str | Path = "occitanie") -> Path:
-    """The shipped hospital list of a territory (``<territory>/hospitals.yaml``)."""
-    return territory_dir(territory) / "hospitals.yaml"
+    """The hospital list of a territory (``files.hospitals`` of its ``territory.yaml``).
+
+    Raises
+    ------
+    InputError
+        The territory declares no hospital list.
+    """
+    from hadplanner.territory.loading import read_manifest, resolve
+
+    folder = resolve(territory)
+    name = read_manifest(folder).files.hospitals if folder.is_dir() else "hospitals.yaml"
+    if name is None:
+        raise InputError(f"territory {str(territory)!r} declares no hospital list "
+                         "(files.hospitals in territory.yaml)")
+    return folder / name
 
 
 def read_hospital_list(

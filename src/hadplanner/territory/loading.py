@@ -62,8 +62,10 @@ class TerritoryFiles(Model):
     hads: Text = "hads.yaml"
     zones: Text = "zones.csv"
     centre: Text | None = "centre.yaml"
+    hospitals: Text | None = "hospitals.yaml"
+    """Hospitals with an emergency department (the pathway's first recourse)."""
 
-    @field_validator("communes", "hads", "zones", "centre")
+    @field_validator("communes", "hads", "zones", "centre", "hospitals")
     @classmethod
     def _inside_the_folder(cls, value: str | None) -> str | None:
         if value is not None and (Path(value).is_absolute() or ".." in Path(value).parts):
