@@ -13,7 +13,7 @@ import math
 import re
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, PlainSerializer
 
 
 class Model(BaseModel):
@@ -131,7 +131,8 @@ def _clock(value: Any) -> dt.time:
     return dt.time(int(h), int(m))
 
 
-Clock = Annotated[dt.time, BeforeValidator(_clock)]
+Clock = Annotated[dt.time, BeforeValidator(_clock),
+                  PlainSerializer(lambda t: t.strftime("%H:%M"), return_type=str)]
 """A time of day written ``HH:MM``."""
 
 
