@@ -190,14 +190,19 @@ def test_sigkill_mid_write_leaves_a_consistent_register(tmp_path):
     path = str(tmp_path / "register.sqlite")
     service.list_patients(url=path)  # created and migrated
     stored = 0
-    for delay in (1.5, 2.2, 3.1, 3.7):
-        proc = _writer(path, f"K{int(delay * 10)}-", 100_000)
-        time.sleep(delay)  # after the imports, in the middle of the stream of writes
+    for n, pause in enumerate((0.0, 0.013, 0.029, 0.047)):
+        proc = _writer(path, f"K{n}-", 100_000)
+        done = 0
+        while done < 3 + n:  # it has started writing (whatever the machine's load)
+            line = proc.stdout.readline()
+            assert line, proc.stderr.read()
+            done += line.startswith("done")
+        time.sleep(pause)  # then die at some point of the stream of writes
         proc.send_signal(signal.SIGKILL)
         proc.wait(timeout=30)
         assert proc.returncode == -signal.SIGKILL
         names = _consistent(path)
-        assert len(names) > stored  # it had written, and was killed in the middle
+        assert len(names) > stored
         stored = len(names)
         for view in service.list_patients(url=path):
             assert view.plan.checked and view.pseudonym in names

@@ -33,63 +33,21 @@ from hadplanner.errors import InputError
 from hadplanner.models.base import (
     FIRST_YEAR,
     LAST_YEAR,
-    Clock,
     Day,
-    Flag,
     Model,
     Real,
     Text,
     Whole,
     bounded,
-    parse_day,
     show,
+)
+from hadplanner.models.hours import (  # noqa: E402 (re-exported: one place for hours)
+    WEEKDAYS,
+    WindowSettings,
 )
 
 PARIS = ZoneInfo("Europe/Paris")
 UTC = dt.UTC
-
-WEEKDAYS: tuple[str, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-"""Weekday names of requests, index = ``date.weekday()``."""
-
-_WEEKDAY_ALIASES = {
-    **{d: d for d in WEEKDAYS},
-    **dict(zip(("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"),
-               WEEKDAYS, strict=True)),
-    **dict(zip(("lun", "mar", "mer", "jeu", "ven", "sam", "dim"), WEEKDAYS, strict=True)),
-}
-
-
-def _weekday(value: Any) -> str:
-    if not isinstance(value, str) or value.strip().lower() not in _WEEKDAY_ALIASES:
-        raise ValueError(f"unknown weekday {show(value)} (use one of {', '.join(WEEKDAYS)})")
-    return _WEEKDAY_ALIASES[value.strip().lower()]
-
-
-Weekday = Annotated[str, BeforeValidator(_weekday)]
-
-
-
-def _closure(value: Any) -> tuple[dt.date, dt.date]:
-    if isinstance(value, str) and ".." in value:
-        a, _, b = value.partition("..")
-        first, last = parse_day(a), parse_day(b)
-    elif isinstance(value, (list, tuple)) and len(value) == 2:
-        first, last = parse_day(value[0]), parse_day(value[1])
-    elif isinstance(value, str):
-        first = last = parse_day(value)
-    else:
-        raise ValueError(
-            f"a closure is 'YYYY-MM-DD' or 'YYYY-MM-DD..YYYY-MM-DD', got {show(value)}")
-    if last < first:
-        raise ValueError(f"closure range ends before it starts: {first}..{last}")
-    if (last - first).days > 366:
-        raise ValueError(f"closure {first}..{last} is longer than a year: a typing error?")
-    return (first, last)
-
-
-Closure = Annotated[tuple[dt.date, dt.date], BeforeValidator(_closure)]
-"""An inclusive range of closed dates (a single date is a one-day range)."""
-
 
 def local_instant(value: Any) -> dt.datetime:
     """An aware Europe/Paris datetime from local ``2027-01-04T10:00`` or ISO with offset.
@@ -241,35 +199,6 @@ class Patient(Model):
     def bsa_m2(self) -> float:
         """Body surface area (Mosteller), m2."""
         return math.sqrt(self.height_cm * self.weight_kg / 3600.0)
-
-
-class WindowSettings(Model):
-    """Opening hours of a service: the same hours on each listed weekday.
-
-    Windows are closed intervals ``[open, close]`` in local time. Public
-    holidays (metropolitan France) close the service when
-    ``closed_on_holidays``; ``closed`` lists exceptional closures.
-    """
-
-    days: tuple[Weekday, ...] = Field(min_length=1, max_length=7)
-    open: Clock
-    close: Clock
-    closed_on_holidays: Flag
-    closed: tuple[Closure, ...] = Field(default=(), max_length=400)
-
-    @field_validator("days")
-    @classmethod
-    def _distinct(cls, days: tuple[str, ...]) -> tuple[str, ...]:
-        twice = sorted({d for d in days if days.count(d) > 1})
-        if twice:
-            raise ValueError(f"weekday {twice[0]} is listed twice")
-        return days
-
-    @model_validator(mode="after")
-    def _open_before_close(self) -> WindowSettings:
-        if self.close <= self.open:
-            raise ValueError(f"close {self.close:%H:%M} must be after open {self.open:%H:%M}")
-        return self
 
 
 _WINDOW_DEFAULTS: dict[str, dict[str, Any]] = {

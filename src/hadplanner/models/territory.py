@@ -15,10 +15,9 @@ from typing import Annotated
 from pydantic import BeforeValidator, Field, field_validator, model_validator
 
 from hadplanner.models.base import Clock, Day, Flag, Model, Real, Text, Whole, bounded, show
+from hadplanner.models.hours import WEEKDAYS, Weekday, WindowSettings
 
 _INSEE = re.compile(r"^(\d{5}|2[AB]\d{3})$")
-_ISO_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-_WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
 def _check_insee(code: str) -> str:
@@ -150,29 +149,14 @@ class BagSupply(StrEnum):
     """The HAD's own PUI supplies the bags, from its site to the home."""
 
 
-class NurseVisits(Model):
+class NurseVisits(WindowSettings):
     """When an HAD's nurses visit a patient's home to change a bag (local time)."""
 
-    days: tuple[Text, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+    days: tuple[Weekday, ...] = Field(default=WEEKDAYS, min_length=1, max_length=7)
     open: Clock = dt.time(8, 0)
     close: Clock = dt.time(20, 0)
     closed_on_holidays: Flag = False
     source: Text = "shared/spec/bag-scheduling.md default (HAD nurse 08:00-20:00 every day)"
-
-    @field_validator("days")
-    @classmethod
-    def _day_names(cls, days: tuple[str, ...]) -> tuple[str, ...]:
-        unknown = [d for d in days if d not in _WEEKDAYS]
-        if unknown or not days:
-            raise ValueError(f"unknown weekday {unknown[0] if unknown else ''!r} "
-                             f"(use {', '.join(_WEEKDAYS)})")
-        return days
-
-    @model_validator(mode="after")
-    def _open_before_close(self) -> NurseVisits:
-        if self.close <= self.open:
-            raise ValueError(f"close {self.close:%H:%M} must be after open {self.open:%H:%M}")
-        return self
 
 
 class HAD(Model):
@@ -230,42 +214,11 @@ class Zone(Model):
     source: Text = ""
 
 
-class OpeningHours(Model):
-    """Weekly opening hours, closed on public holidays or not, plus exceptional closures."""
+class OpeningHours(WindowSettings):
+    """A service's weekly opening hours (the centre's PUI, its day hospital)."""
 
-    days: tuple[Text, ...] = ("mon", "tue", "wed", "thu", "fri")
-    open: Clock
-    close: Clock
+    days: tuple[Weekday, ...] = Field(default=WEEKDAYS[:5], min_length=1, max_length=7)
     closed_on_holidays: Flag = True
-    closed: tuple[Text, ...] = ()
-    """Exceptional closures: ``YYYY-MM-DD`` or ``YYYY-MM-DD..YYYY-MM-DD`` (inclusive)."""
-
-    @field_validator("days")
-    @classmethod
-    def _day_names(cls, days: tuple[str, ...]) -> tuple[str, ...]:
-        unknown = [d for d in days if d not in _WEEKDAYS]
-        if unknown:
-            raise ValueError(f"unknown weekday {unknown[0]!r} (use {', '.join(_WEEKDAYS)})")
-        return days
-
-    @field_validator("closed")
-    @classmethod
-    def _closure_dates(cls, closed: tuple[str, ...]) -> tuple[str, ...]:
-        # Kept as text (the contract), but checked: a misread closure would
-        # silently plan a production on a day the pharmacy is shut.
-        for item in closed:
-            parts = item.split("..")
-            if len(parts) > 2 or not all(_ISO_DAY.match(p) for p in parts):
-                raise ValueError(
-                    f"closure {item!r}: expected YYYY-MM-DD or YYYY-MM-DD..YYYY-MM-DD"
-                )
-            try:
-                days = [dt.date.fromisoformat(p) for p in parts]
-            except ValueError as exc:
-                raise ValueError(f"closure {item!r}: {exc}") from None
-            if days[-1] < days[0]:
-                raise ValueError(f"closure {item!r}: ends before it starts")
-        return closed
 
 
 class Pump(Model):
