@@ -296,11 +296,10 @@ def _public_routes(app: FastAPI) -> None:
         result = await run_in_threadpool(sign_in, name, password,
                                          url=state_of(request).db_url)
         if result is None:
-            resp = page(request, "login.html.j2", status=401, csrf=sent, next=nxt,
+            return page(request, "login.html.j2", status=401, csrf=sent, next=nxt,
                         error=PAGE["bad_login"], name=name)
-            return resp
         token, account = result
-        resp = RedirectResponse(nxt or ROLE_HOME[account.role], status_code=303)
+        resp: Response = RedirectResponse(nxt or ROLE_HOME[account.role], status_code=303)
         _cookie(request, resp, SESSION_COOKIE, token, max_age=None)
         resp.delete_cookie(LOGIN_CSRF_COOKIE, path="/")
         return resp

@@ -90,10 +90,35 @@ def _day(text: str) -> str | None:
         return None
 
 
+_FRENCH = (
+    (re.compile(r"^cycle (\d+) \(start ([^)]+)\) (overlaps|is closer than) cycle (\d+) plus "
+                r"its (\d+) days off: it may start at (\S+) at the earliest$"),
+     lambda m: (f"start{m.group(1)}",
+                f"le cycle {m.group(1)} "
+                f"{'chevauche le' if m.group(3) == 'overlaps' else 'est trop proche du'} "
+                f"cycle {m.group(4)} et ses {m.group(5)} jours d'arrêt : il peut commencer au "
+                f"plus tôt le {_fr_instant(m.group(6))}")),
+    (re.compile(r"^cycle (\d+) is listed after cycle (\d+): list cycles in order$"),
+     lambda m: (f"start{m.group(1)}", "les cycles doivent être dans l'ordre")),
+)
+
+
+def _fr_instant(text: str) -> str:
+    try:
+        t = dt.datetime.fromisoformat(text)
+    except ValueError:
+        return text
+    return f"{t:%d/%m/%Y à %H:%M}"
+
+
 def field_of(message: str) -> tuple[str | None, str]:
     """The form field a model message names (``request: patient.weight_kg: ...``), and
-    the message without its location."""
+    the message without its location (in French for the model's usual refusals)."""
     text = message.removeprefix("request: ")
+    for pattern, french in _FRENCH:
+        m = pattern.match(text)
+        if m:
+            return french(m)
     for path, name in _FIELD_OF_PATH:
         if text.startswith(path + ":") or text.startswith(path + "."):
             return name, text.split(": ", 1)[1] if ": " in text else text
@@ -150,7 +175,7 @@ def patient_form(form: dict[str, str], state: Any) -> Checked:
     access = v["access_status"] or "amm"
     if access not in ACCESS_NAMES:
         err["access_status"] = ERRORS["choice"]
-    supply = None
+    supply: str | None = None
     if access == "continuity":
         if not v["supply_until"]:
             err["supply_until"] = ERRORS["supply"]
@@ -169,7 +194,7 @@ def patient_form(form: dict[str, str], state: Any) -> Checked:
             if i == 1:
                 err["start1"] = ERRORS["no_cycle"]
             continue
-        when = _local(start) if start else None
+        when: str | None = _local(start) if start else None
         if not start:
             err[f"start{i}"] = ERRORS["cycle_pair"]
         elif when is None:
@@ -178,7 +203,7 @@ def patient_form(form: dict[str, str], state: Any) -> Checked:
             err[f"regimen{i}"] = ERRORS["choice"]
         if when is not None and regimen in regimens:
             cycles.append({"number": i, "start": when, "regimen": regimen})
-    birth = None
+    birth: str | None = None
     if v["birth_date"]:
         birth = _day(v["birth_date"])
         if birth is None:
@@ -196,11 +221,13 @@ def patient_form(form: dict[str, str], state: Any) -> Checked:
     try:
         request = parse_request(data, "request")
     except InputError as exc:
-        name, text = field_of(str(exc))
-        if name is None:
+        where, text = field_of(str(exc))
+        if where is None:
             out.general = ERRORS["other"].format(why=text)
         else:
-            err[name] = ERRORS["other"].format(why=text)
+            raw = str(exc).removeprefix("request: ")
+            french = any(p.match(raw) for p, _ in _FRENCH)
+            err[where] = text if french else ERRORS["other"].format(why=text)
         return out
     out.result = (request, Identity(v["family_name"] or None, v["given_name"] or None, birth))
     return out
@@ -217,8 +244,9 @@ def event_form(form: dict[str, str]) -> Checked:
     ImportError
         The events' domain (``register/events.py``) is not installed.
     """
-    from hadplanner.errors import InputError
     from hadplanner.register.events import Event  # type: ignore[import-not-found, unused-ignore]
+
+    from hadplanner.errors import InputError
     from hadplanner.web.labels import EVENT_NAMES
 
     v = {k: str(form.get(k, "")).strip()[:500] for k in EVENT_FIELDS}
@@ -235,7 +263,8 @@ def event_form(form: dict[str, str]) -> Checked:
             if name == "at" or kind in ("interruption", "readmission"):
                 err[name] = ERRORS["required"]
             continue
-        value = (_day(text) if len(text.strip()) <= 10 and closure else _local(text))
+        value: str | None = (_day(text) if len(text.strip()) <= 10 and closure
+                             else _local(text))
         if value is None:
             err[name] = ERRORS["date" if closure else "datetime"].format(value=text)
         else:
@@ -254,11 +283,11 @@ def event_form(form: dict[str, str]) -> Checked:
         out.result = validate(Event, data, "event")
     except InputError as exc:
         text = str(exc).removeprefix("event: ")
-        name = next((f for f in ("until", "at") if text.startswith(f + ":")), None)
-        if name is None and text.startswith("rate_ug_per_day:"):
-            name = "rate"
-        if name is None:
+        where = next((f for f in ("until", "at") if text.startswith(f + ":")), None)
+        if where is None and text.startswith("rate_ug_per_day:"):
+            where = "rate"
+        if where is None:
             out.general = ERRORS["other"].format(why=text)
         else:
-            err[name] = ERRORS["other"].format(why=text.split(": ", 1)[-1])
+            err[where] = ERRORS["other"].format(why=text.split(": ", 1)[-1])
     return out

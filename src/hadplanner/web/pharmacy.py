@@ -70,9 +70,9 @@ def router(guard: Any) -> APIRouter:
     @r.get("/pharmacie/fiche.csv")
     def sheet_csv(request: Request, depuis: str | None = None, jusqu_au: str | None = None,
                   dialecte: str = "excel-fr") -> Response:
+        from hadplanner.errors import InputError
         from hadplanner.export._spreadsheet import check_dialect
         from hadplanner.export.production_sheet import production_sheet_csv
-        from hadplanner.errors import InputError
 
         try:
             check_dialect(dialecte)
