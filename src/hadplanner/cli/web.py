@@ -54,6 +54,9 @@ def register(app: typer.Typer) -> None:
         = "127.0.0.1",
         port: Annotated[int, typer.Option("--port", help="Port to listen on.")] = 8000,
         territory: Annotated[str, typer.Option("--territory")] = "occitanie",
+        workers: Annotated[int, typer.Option(
+            "--workers", help="Server processes (sessions are shared through the register); "
+            "one per core at most.")] = 1,
         insecure_cookies: Annotated[bool, typer.Option(
             "--insecure-cookies", help="Send the session cookie over plain HTTP to a remote "
             "host too (only behind a TLS proxy that does not say so); by default it is "
@@ -70,5 +73,7 @@ def register(app: typer.Typer) -> None:
 
         if not 1 <= port <= 65535:
             raise InputError(f"--port must be 1-65535, got {port}")
+        if not 1 <= workers <= 32:
+            raise InputError(f"--workers must be 1-32, got {workers}")
         serve(host=host, port=port, territory=territory,
-              secure_cookies=not insecure_cookies)
+              secure_cookies=not insecure_cookies, workers=workers)

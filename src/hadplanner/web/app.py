@@ -265,6 +265,7 @@ def _warm(web: WebState) -> None:
     try:
         web.index()
         web.communes()
+        web.hospitals()
     except Exception:  # reported when a page needs it
         log.exception("warming the territory failed")
 
@@ -415,13 +416,36 @@ def today_paris() -> dt.date:
     return dt.datetime.now(PARIS).date()
 
 
+def app_from_environment() -> FastAPI:
+    """The application as :func:`serve` configures it for each worker process."""
+    import os
+
+    return create_app(territory=os.environ.get("HADPLANNER_WEB_TERRITORY", "occitanie"),
+                      secure_cookies=os.environ.get("HADPLANNER_WEB_INSECURE_COOKIES") != "1")
+
+
 def serve(host: str = "127.0.0.1", port: int = 8000, territory: str = "occitanie",
-          secure_cookies: bool = True) -> None:
-    """Run the application with uvicorn until Ctrl-C."""
+          secure_cookies: bool = True, workers: int = 1) -> None:
+    """Run the application with uvicorn until Ctrl-C.
+
+    With ``workers`` > 1, that many processes share the port (sessions are in the
+    register, so any of them answers any signed-in browser); each keeps its own caches.
+    """
+    import os
+
     import uvicorn
 
-    app = create_app(territory=territory, secure_cookies=secure_cookies)
-    uvicorn.run(app, host=host, port=port, log_level="info", server_header=False)
+    if workers == 1:
+        app = create_app(territory=territory, secure_cookies=secure_cookies)
+        uvicorn.run(app, host=host, port=port, log_level="info", server_header=False)
+        return
+    from hadplanner.register.db import engine_for
+
+    engine_for(None)  # migrated once, before the workers start
+    os.environ["HADPLANNER_WEB_TERRITORY"] = territory
+    os.environ["HADPLANNER_WEB_INSECURE_COOKIES"] = "0" if secure_cookies else "1"
+    uvicorn.run("hadplanner.web.app:app_from_environment", factory=True, host=host, port=port,
+                workers=workers, log_level="info", server_header=False)
 
 
 def route_table(app: FastAPI) -> list[tuple[frozenset[str], str]]:

@@ -138,7 +138,6 @@ def router(guard: Any) -> APIRouter:
                 else:
                     checked.errors[name] = ERRORS["other"].format(why=text)
             return _form_page(request, checked, status=422)
-        web.pathway(view)  # the patient's page opens at once
         return RedirectResponse(f"/patients/{view.pseudonym}?nouveau=1", status_code=303)
 
     @r.get("/patients/{pseudonym}", response_class=HTMLResponse)

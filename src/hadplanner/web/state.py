@@ -56,6 +56,7 @@ class WebState:
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _index: Any = None
     _communes: list[tuple[str, str, str, str]] | None = None
+    _hospitals: Any = None
     pathways: LRU = field(default_factory=lambda: LRU(256))
     pictures: LRU = field(default_factory=lambda: LRU(64))
     coverages: LRU = field(default_factory=lambda: LRU(16))
@@ -74,6 +75,18 @@ class WebState:
 
                 self._index = TerritoryIndex.from_loaded(load_territory(self.territory))
             return self._index
+
+    def hospitals(self) -> Any:
+        """The territory's hospitals (first recourse), read once."""
+        with self._lock:
+            if self._hospitals is None:
+                from hadplanner.pathway.hospitals import hospitals_path, read_hospitals
+                from hadplanner.territory.loading import load_territory
+
+                known = set(load_territory(self.territory).territory.communes)
+                self._hospitals = read_hospitals(hospitals_path(self.territory),
+                                                 known_insee=known)
+            return self._hospitals
 
     def reference_day(self) -> dt.date:
         from hadplanner.territory.loading import reference_day
@@ -144,7 +157,8 @@ class WebState:
 
         if view.request.patient.home is None:
             return None
-        p = build_pathway(view.request, self.territory, index=self.index())
+        p = build_pathway(view.request, self.territory, index=self.index(),
+                          hospitals=self.hospitals())
         if p.plan != view.plan:  # re-planned: the file shows the plan in force
             try:
                 from hadplanner.models.drug import load_drug
