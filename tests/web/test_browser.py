@@ -9,7 +9,7 @@ import datetime as dt
 
 import pytest
 
-from tests.web.conftest import PASSWORDS
+from .conftest import PASSWORDS
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.web.conftest import ACCOUNT_OF, PASSWORDS, client_for
+from .conftest import ACCOUNT_OF, PASSWORDS, client_for
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 

@@ -283,6 +283,7 @@ def router(guard: Any) -> APIRouter:
 def _events_ready() -> bool:
     """True when the events' domain (``register/events.py``, ``replan.py``) is installed."""
     import importlib.util
+    import sys
 
-    return all(importlib.util.find_spec(m) is not None for m in (
-        "hadplanner.register.events", "hadplanner.register.replan"))
+    names = ("hadplanner.register.events", "hadplanner.register.replan")
+    return all(n in sys.modules or importlib.util.find_spec(n) is not None for n in names)
