@@ -109,3 +109,31 @@ class AuditRow(Base):
     action: Mapped[str] = mapped_column(String(60))
     patient_id: Mapped[int | None] = mapped_column(ForeignKey("patients.id"))
     detail_json: Mapped[str] = mapped_column(Text, default="{}")
+
+
+class UserRow(Base):
+    """An account of the web application (``hadplanner user add``): a role and an argon2
+    hash of the password, never the password itself."""
+
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120), unique=True)
+    role: Mapped[str] = mapped_column(String(20))
+    """``coordinator``, ``pharmacist`` or ``ars``."""
+    password_hash: Mapped[str] = mapped_column(String(200))
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[dt.datetime] = mapped_column(Stamp, default=_utc)
+    created_by: Mapped[str] = mapped_column(String(120))
+
+
+class SessionRow(Base):
+    """A signed-in browser: the SHA-256 of its cookie's token (never the token), its
+    CSRF token and when it expires; deleted at sign-out."""
+
+    __tablename__ = "web_sessions"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    csrf: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(Stamp, default=_utc)
+    expires_at: Mapped[dt.datetime] = mapped_column(Stamp)
