@@ -484,6 +484,16 @@ def load_document(path: str | Path, kind: str) -> Document:
     return Document(p, data, node)
 
 
+def file_stamp(path: str | Path) -> tuple[str, int, int]:
+    """``(path, size, mtime_ns)``: a key for caching what was read from a file until it changes."""
+    p = Path(path).resolve()
+    try:
+        st = p.stat()
+    except OSError:
+        return (str(p), -1, -1)
+    return (str(p), st.st_size, st.st_mtime_ns)
+
+
 # -- CSV --------------------------------------------------------------------------------
 
 

@@ -6,6 +6,7 @@ The shipped rules are ``data/access_rules.yaml``; see
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 from hadplanner.errors import InputError
@@ -26,6 +27,18 @@ def access_rules_path() -> Path:
 
 
 def load_access_rules(path: str | Path | None = None) -> AccessRules:
+    """The access rules of ``path`` (default: the shipped file), read once until it changes."""
+    from hadplanner.io.reading import file_stamp
+
+    return _cached_rules(file_stamp(access_rules_path() if path is None else path))
+
+
+@functools.lru_cache(maxsize=8)
+def _cached_rules(stamp: tuple[str, int, int]) -> AccessRules:
+    return _read_access_rules(stamp[0])
+
+
+def _read_access_rules(path: str | Path | None = None) -> AccessRules:
     """The access rules of ``path`` (default: the shipped ``data/access_rules.yaml``).
 
     Raises

@@ -276,7 +276,7 @@ def build_pathway(
     if terr.centre is None:
         raise InputError(f"territory {territory!r} has no prescribing centre (centre.yaml)")
     if index is None:
-        index = TerritoryIndex.from_loaded(loaded)
+        index = _index_of(loaded, TerritoryIndex)
     insee, point, note = _home(request, loaded)
     notes = [note] if note else []
     drug = load_drug(request.drug)
@@ -332,6 +332,19 @@ def build_pathway(
         timeline=_timeline(plan, specs, at_home=had is not None),
         centre=centre.name, centre_town=terr.communes[centre.insee].name
         if centre.insee in terr.communes else "", notes=tuple(notes))
+
+
+_INDEXES: dict[int, tuple[Any, Any]] = {}
+
+
+def _index_of(loaded: Any, index_cls: Any) -> Any:
+    """The coverage index of a loaded territory, built once per loaded territory."""
+    kept = _INDEXES.get(id(loaded))
+    if kept is None or kept[0] is not loaded:
+        kept = (loaded, index_cls.from_loaded(loaded))
+        _INDEXES.clear()  # one territory at a time: the last one asked
+        _INDEXES[id(loaded)] = kept
+    return kept[1]
 
 
 def _outside(request: Request, point: Point, days: Any, rules: Any, dh_minutes: float,

@@ -8,6 +8,7 @@ the hospital returned (:func:`hadplanner.travel.transport_hours`).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Collection, Sequence
 from pathlib import Path
 from typing import Any
@@ -100,8 +101,21 @@ def _check_unique(hospitals: Sequence[Hospital], where: Any, field: str) -> None
 def read_hospitals(
     path: str | Path, known_insee: Collection[str] | None = None
 ) -> tuple[Hospital, ...]:
-    """The hospitals of a list file (see :func:`read_hospital_list`)."""
-    return read_hospital_list(path, known_insee).hospitals
+    """The hospitals of a list file (see :func:`read_hospital_list`), read once until it
+    changes (the INSEE codes are checked on every call)."""
+    from hadplanner.io.reading import file_stamp
+
+    hospitals = _cached_list(file_stamp(path)).hospitals
+    if known_insee is not None:
+        unknown = [h for h in hospitals if h.insee not in known_insee]
+        if unknown:
+            read_hospital_list(path, known_insee)  # raises with the file and line
+    return hospitals
+
+
+@functools.lru_cache(maxsize=8)
+def _cached_list(stamp: tuple[str, int, int]) -> HospitalList:
+    return read_hospital_list(stamp[0])
 
 
 def nearest_emergency(
