@@ -601,7 +601,8 @@ def _after_stop(ctx: _Ctx, req: Request, i: int, kept: list[Bag], stop: dt.datet
             f"Cycle {number}: interruption from {ctx.when(stop)} to {ctx.when(restart)} "
             f"({_duration(gap_h, 'en')}); new bag {new_bag.index} prepared "
             f"{ctx.when(new_bag.prepared_at)}, hung {ctx.when(restart)} by "
-            f"{ctx.who(first_by)}; the cycle ends {ctx.when(spec.t_end)} (was {ctx.when(ctx.plan.cycles[i].end)}).")
+            f"{ctx.who(first_by)}; the cycle ends {ctx.when(spec.t_end)} "
+            f"(was {ctx.when(ctx.plan.cycles[i].end)}).")
     if hospital:
         if lost_bag:
             limit = _plus_h(stop, st.hospital_restart_h)
