@@ -295,10 +295,12 @@ def _shift_later(ctx: _Ctx, cycles: list[dict[str, Any]], first: int, end: dt.da
 
 
 def _pending_chain(ctx: _Ctx, spec: CycleSpec, cal: Calendars, req: Request,
-                   old_bags: Sequence[Bag], start: dt.datetime, at_t0: bool) -> list[Bag]:
+                   old_bags: Sequence[Bag], start: dt.datetime, at_t0: bool,
+                   gap_from: dt.datetime | None = None) -> list[Bag]:
     """The bags prepared before the event, not hung yet, that still fit from ``start`` on:
     in order, each starting where the last ends, valid under the new request (who
-    hangs it, that changer's window, transport, rate, the dose steps, the end)."""
+    hangs it, that changer's window, transport, rate, the dose steps, the end).
+    ``gap_from``: the infusion stopped then, ``start`` is its restart."""
     st = req.settings
     out: list[Bag] = []
     t = start
@@ -308,6 +310,13 @@ def _pending_chain(ctx: _Ctx, spec: CycleSpec, cal: Calendars, req: Request,
         if _u(x.start) != _u(t) or _u(x.end) > _u(spec.t_end) or x.planned_end is not None:
             break
         w = "inpatient" if at_t0 and not out else first_changer(spec, x.start, cal, st)
+        if gap_from is not None and not out and w != "inpatient":
+            # a restart: the hospital after hospital_restart_h, the hospital or home before
+            allowed = {"inpatient", "day_hospital"}
+            if hours(gap_from, x.start) < st.hospital_restart_h:
+                allowed.add(spec.change_mode)
+            w = str(x.changed_by) if str(x.changed_by) in allowed else \
+                first_changer(spec, x.start, cal, st, gap_from)
         if w != "inpatient" and not cal.of(w).contains(x.start):
             break
         tr = st.transport_hospital_h if w in ("inpatient", "day_hospital") else spec.transport_h
@@ -363,7 +372,7 @@ def _plan_later(ctx: _Ctx, req: Request, index: int) -> CyclePlan:
                 raise
             kept.pop()
     if old is not None:
-        _lost_notice(ctx, spec.number, old.bags, kept)
+        _lost_notice(ctx, spec.number, old.bags, done.bags)
     return done
 
 
@@ -425,7 +434,7 @@ def _where(plan: Plan, at: dt.datetime) -> _Where:
     gap = None
     if index is not None:
         for p in plan.cycles[index].interruptions:
-            if _u(p.start) <= _u(at) < _u(p.end):
+            if _u(p.start) <= _u(at) <= _u(p.end):  # its restart included: not hung yet
                 gap = (p.start, p.end)
     return _Where(index, later, gap)
 
@@ -513,10 +522,11 @@ def _need_infusion(ctx: _Ctx, where: _Where) -> int:
 def _lost_bag(ctx: _Ctx) -> tuple[Request, list[CyclePlan]]:
     where = _where(ctx.plan, ctx.at)
     i = _need_infusion(ctx, where)
-    if where.gap is not None:
+    if where.gap is not None and _u(ctx.at) < _u(where.gap[1]):
         raise InputError(f"event.at: no bag runs at {ctx.at.isoformat(timespec='minutes')}: "
-                         f"the infusion is interrupted from {where.gap[0].isoformat()} to "
-                         f"{where.gap[1].isoformat()}")
+                         f"the infusion is interrupted from "
+                         f"{where.gap[0].isoformat(timespec='minutes')} to "
+                         f"{where.gap[1].isoformat(timespec='minutes')}")
     kept = [_bag_until(b, ctx.at) for b in _prefix(ctx, i)]
     lost = kept[-1]
     failure = ctx.event.kind == EventKind.pump_failure
@@ -526,7 +536,8 @@ def _lost_bag(ctx: _Ctx) -> tuple[Request, list[CyclePlan]]:
             f"{ctx.when(ctx.at)} ({why_fr}) : une nouvelle poche est nécessaire.",
             f"Bag {lost.index} of cycle {ctx.plan.cycles[i].number} lost {ctx.when(ctx.at)} "
             f"({why_en}): a new bag is needed now.")
-    return _after_stop(ctx, ctx.request, i, kept, ctx.at, ctx.at, lost_bag=True)
+    stop = where.gap[0] if where.gap is not None else ctx.at  # lost as the restart was hung
+    return _after_stop(ctx, ctx.request, i, kept, stop, ctx.at, lost_bag=True)
 
 
 def _interruption(ctx: _Ctx) -> tuple[Request, list[CyclePlan]]:
@@ -553,23 +564,12 @@ def _without_gap(data: dict[str, Any], i: int, stop: dt.datetime) -> None:
     c["interruptions"] = [g for g in c["interruptions"] if _u(g["start"]) < _u(stop)]
 
 
-def _after_stop(ctx: _Ctx, req: Request, i: int, kept: list[Bag], stop: dt.datetime,
-                desired: dt.datetime, lost_bag: bool = False,
-                order: float | None = None) -> tuple[Request, list[CyclePlan]]:
-    """The infusion of cycle ``i`` stopped at ``stop`` (``kept`` ends there): restart at
-    ``desired`` at the earliest, in the same cycle up to ``max_interruption_days``, else
-    in a new one. ``order``: a rate ordered meanwhile, from the restart."""
-    st = req.settings
-    base = _data(req)
-    _without_gap(base, i, stop)
-    before = _revalidate(base)
-    spec0 = ctx.specs(before)[i]
-    cal = calendars_from_settings(st)
-    number = ctx.plan.cycles[i].number
-    restart, first_by, p0 = _restart(ctx, spec0, cal, before, stop, desired)
-    gap_h = hours(stop, restart)
-    if gap_h > 24 * st.max_interruption_days:
-        return _new_cycle(ctx, before, i, kept, stop, desired, p0, order)
+def _gap_request(ctx: _Ctx, before: Request, i: int, stop: dt.datetime,
+                 restart: dt.datetime,
+                 order: float | None) -> tuple[Request, list[tuple[str, str]]]:
+    """``before`` with the interruption ``[stop, restart]`` in cycle ``i`` (and the order
+    from the restart), the later cycles moved to keep their days off."""
+    st = before.settings
     data = _data(before)
     c = data["cycles"][i]
     c["interruptions"] = [*c["interruptions"], {"start": stop, "end": restart}]
@@ -581,9 +581,48 @@ def _after_stop(ctx: _Ctx, req: Request, i: int, kept: list[Bag], stop: dt.datet
                      dt.timedelta(0)))
     shifts = _shift_later(ctx, data["cycles"], i + 1, new_end, (st.cycle_days, st.off_days))
     req2 = _revalidate(data)
-    spec = ctx.specs(req2)[i]
     check_bag_volumes(st, ctx.drug, max(r for sp in ctx.specs(req2) for _, r in sp.steps))
-    current = _finish(ctx, spec, cal, req2, kept, restart, first_by)
+    return req2, shifts
+
+
+def _after_stop(ctx: _Ctx, req: Request, i: int, kept: list[Bag], stop: dt.datetime,
+                desired: dt.datetime, lost_bag: bool = False, order: float | None = None,
+                keep_pending: bool = False) -> tuple[Request, list[CyclePlan]]:
+    """The infusion of cycle ``i`` stopped at ``stop`` (``kept`` ends there): restart at
+    ``desired`` at the earliest, in the same cycle up to ``max_interruption_days``, else
+    in a new one. ``order``: a rate ordered meanwhile, from the restart.
+    ``keep_pending``: first try the restart at ``desired`` with the bags already prepared
+    for it (an event during an interruption that changes nothing about the restart)."""
+    st = req.settings
+    base = _data(req)
+    _without_gap(base, i, stop)
+    before = _revalidate(base)
+    spec0 = ctx.specs(before)[i]
+    cal = calendars_from_settings(st)
+    number = ctx.plan.cycles[i].number
+    old_bags = ctx.plan.cycles[i].bags
+    restart, first_by, p0 = _restart(ctx, spec0, cal, before, stop, desired)
+    current: CyclePlan | None = None
+    if keep_pending and order is None and \
+            hours(stop, desired) <= 24 * st.max_interruption_days:
+        req2, shifts = _gap_request(ctx, before, i, stop, desired, order)
+        spec = ctx.specs(req2)[i]
+        chain = _pending_chain(ctx, spec, cal, req2, old_bags, desired, False, stop)
+        if chain:
+            end = chain[-1].end
+            try:
+                current = _finish(ctx, spec, cal, req2, [*kept, *chain], end,
+                                  first_changer(spec, end, cal, st))
+                restart, first_by = desired, str(chain[0].changed_by)
+            except InfeasiblePlanError:
+                current = None
+    gap_h = hours(stop, restart)
+    if current is None:
+        if gap_h > 24 * st.max_interruption_days:
+            return _new_cycle(ctx, before, i, kept, stop, desired, p0, order)
+        req2, shifts = _gap_request(ctx, before, i, stop, restart, order)
+        spec = ctx.specs(req2)[i]
+        current = _finish(ctx, spec, cal, req2, kept, restart, first_by)
     new_bag = next(b for b in current.bags if _u(b.start) == _u(restart))
     if _u(restart) > _u(desired) and not lost_bag:
         ctx.say(f"Reprise repoussée au {ctx.when(restart)} (demandée le {ctx.when(desired)}) : "
@@ -604,7 +643,7 @@ def _after_stop(ctx: _Ctx, req: Request, i: int, kept: list[Bag], stop: dt.datet
             f"{ctx.who(first_by)}; the cycle ends {ctx.when(spec.t_end)} "
             f"(was {ctx.when(ctx.plan.cycles[i].end)}).")
     if hospital:
-        if lost_bag:
+        if lost_bag or gap_h < st.hospital_restart_h:
             limit = _plus_h(stop, st.hospital_restart_h)
             ctx.say(f"Le patient doit venir à l'hôpital le {ctx.when(restart)} : aucune fenêtre "
                     f"de production ne permet une pose à domicile avant le {ctx.when(limit)} "
@@ -612,12 +651,12 @@ def _after_stop(ctx: _Ctx, req: Request, i: int, kept: list[Bag], stop: dt.datet
                     f"The patient must come to the hospital at {ctx.when(restart)}: no "
                     f"production window can feed a home change before {ctx.when(limit)} "
                     f"(first preparation possible {ctx.when(p0)}).")
-        else:
+        if gap_h >= st.hospital_restart_h:
             ctx.say(f"Reprise à l'hôpital ({ctx.who(first_by)}) avec prémédication : "
                     f"interruption de {st.hospital_restart_h:g} h ou plus.",
                     f"Restart in hospital ({ctx.who(first_by)}) with premedication: "
                     f"interruption of {st.hospital_restart_h:g} h or more.")
-    _lost_notice(ctx, number, ctx.plan.cycles[i].bags, kept)
+    _lost_notice(ctx, number, old_bags, current.bags)
     for fr, en in shifts:
         ctx.say(fr, en)
     cycles = [*_kept_before(ctx, i), current]
@@ -788,7 +827,8 @@ def _soft(ctx: _Ctx, req: Request, order: float | None = None) -> tuple[Request,
     i = where.index
     kept = _prefix(ctx, i)
     if where.gap is not None:  # during an interruption: the restart, again
-        return _after_stop(ctx, req, i, kept, where.gap[0], where.gap[1], order=order)
+        return _after_stop(ctx, req, i, kept, where.gap[0], where.gap[1], order=order,
+                           keep_pending=True)
     st = req.settings
     cal = calendars_from_settings(st)
     number = ctx.plan.cycles[i].number
@@ -805,11 +845,11 @@ def _soft(ctx: _Ctx, req: Request, order: float | None = None) -> tuple[Request,
             req2, spec2 = _with_order(ctx, req, i, resume, order)
             first = first_changer(spec2, resume, cal, st)
             current = _finish(ctx, spec2, cal, req2, [*kept, *pend], resume, first)
-        except InfeasiblePlanError as exc:
+        except (InfeasiblePlanError, InputError) as exc:
             errors.append(str(exc))
             continue
         _order_notice(ctx, number, resume, order, spec2)
-        return _soft_done(ctx, req2, i, current, [*kept, *pend])
+        return _soft_done(ctx, req2, i, current)
     # The running bag cannot end as planned: change it earlier, the latest instant that works.
     running = kept[-1]
     g = dt.timedelta(minutes=st.grid_minutes)
@@ -848,7 +888,7 @@ def _soft(ctx: _Ctx, req: Request, order: float | None = None) -> tuple[Request,
                 f"The running bag {running.index} is changed earlier, {ctx.when(tp)} (was "
                 f"{ctx.when(running.end)}): the last change that leaves a safe plan.")
         _order_notice(ctx, number, tp, order, spec2)
-        return _soft_done(ctx, req2, i, current, cut)
+        return _soft_done(ctx, req2, i, current)
     raise InfeasiblePlanError(f"re-planning from {ctx.at.isoformat(timespec='minutes')} "
                               f"({ctx.event.kind}): {errors[0] if errors else 'no safe plan'}")
 
@@ -884,9 +924,9 @@ def _order_notice(ctx: _Ctx, number: int, resume: dt.datetime, order: float | No
                 f"(cycle {number}).")
 
 
-def _soft_done(ctx: _Ctx, req: Request, i: int, current: CyclePlan,
-               kept: list[Bag]) -> tuple[Request, list[CyclePlan]]:
-    _lost_notice(ctx, current.number, ctx.plan.cycles[i].bags, kept)
+def _soft_done(ctx: _Ctx, req: Request, i: int,
+               current: CyclePlan) -> tuple[Request, list[CyclePlan]]:
+    _lost_notice(ctx, current.number, ctx.plan.cycles[i].bags, current.bags)
     cycles = [*_kept_before(ctx, i), current]
     cycles += [_plan_later(ctx, req, j) for j in range(i + 1, len(req.cycles))]
     return req, cycles

@@ -28,6 +28,32 @@ away from the edges (``settings.edge_margin_minutes``) when that still
 satisfies stability, otherwise ``P(s)``. ``tests/schedule`` checks this
 against a brute force over every slot.
 
+Segments (re-planning from an event, ``register.replan``). A cycle with
+interruptions is planned piece by piece between them (:func:`segments_of`),
+and a re-plan plans the rest of a cycle from a restart instant ``S`` (a
+:class:`Segment`): node 0 is ``S``, its bag hung by a given changer (the ward,
+the day hospital after a restart of 4 h or more, the change mode otherwise:
+:func:`first_changer`); readmissions make the ward the changer at the nodes
+they cover; the dose steps and the end are the spec's, already moved by the
+interruptions (infusion time). Event instants are real (10:07), so the
+segment's grid is the gcd of ``grid_minutes`` and the offsets from ``T0`` of
+``S``, the end, the steps, the inpatient end and the readmissions inside
+(:func:`_segment_grid`): every instant that matters is a node, and so is every
+node of the ``T0`` grid; a whole-minute event gives a 1-minute grid at worst
+(some 40,000 nodes, tens of milliseconds). A plan of an ordinary cycle keeps
+its grid and its plan.
+
+No bag of a segment may be prepared before ``prep_from`` (the event's
+instant: nothing is compounded in the past). The argument above still holds:
+the feasible ``p`` are the slots in ``[max(prep_from, e + ov - stability),
+s - transport]``, non-empty iff the latest slot ``P(s) <= s - transport``
+satisfies both ``P(s) >= prep_from`` and ``P(s) >= e + ov - stability``. The
+first condition depends on ``s`` alone, so a start with ``P(s) < prep_from``
+is simply no start (its ``P`` becomes "no slot") and the rest is unchanged;
+the choice away from the edges takes the calm slot only when it is not before
+``prep_from`` either. ``tests/schedule/test_segments.py`` checks this against
+the brute force with a lower bound.
+
 Shortest bag. ``min_bag_h`` (24 h by default) is a lower bound on every arc,
 the first and the last bag included. When the dose step, the end of the
 cycle, or a first bag prepared long before ``T0`` leaves no plan with bags
