@@ -445,6 +445,9 @@ class CycleRequest(Model):
     """The infusion ended for good here, before 28 days of infusion."""
     dose_changes: tuple[DoseOrder, ...] = Field(default=(), max_length=50)
     """Rates ordered during the cycle, in time order."""
+    hospital_changes: tuple[LocalInstant, ...] = Field(default=(), max_length=50)
+    """Bag changes done in hospital (the patient comes to the day hospital, or the ward)
+    because the change mode could not make them (the HAD unavailable that day)."""
 
     def infusion_end(self, cycle_days: int) -> dt.datetime:
         """T0 + ``cycle_days`` days of infusion (real hours) + the interruptions, or the stop."""
@@ -603,6 +606,10 @@ class Request(Model):
                         f"{where}: stopped_at {at(c.stopped_at)} is not during the infusion "
                         f"(after {at(last)}, at the latest {at(full.astimezone(PARIS))})")
             stop = c.infusion_end(s.cycle_days)
+            for i, t in enumerate(c.hospital_changes):
+                if not c.start < t < stop:
+                    raise ValueError(f"{where}: hospital_changes[{i}] {at(t)} is not during the "
+                                     f"infusion ({at(c.start)} to {at(stop)})")
             for i, order in enumerate(c.dose_changes):
                 if not c.start <= order.start < stop or any(
                         g.start < order.start < g.end for g in c.interruptions):

@@ -55,9 +55,12 @@ stopped, the rest of the bag discarded), so the bag's infusion ends there
 (``planned_end`` keeps what it was made for). A readmission, a closure or a
 dose order changes nothing about the bag in the pump: it runs until its
 planned end; pending bags are kept when still valid (who hangs them is
-updated: the ward during a readmission). When the kept running bag leaves no
-safe plan (the HAD cannot come on the day it ends, say), it is changed at the
-latest instant before its end from which the rest can be planned (said).
+updated: the ward during a readmission). When the change mode cannot change
+the bag where the kept bags end (the HAD cannot come that day), the patient
+comes to the hospital for that change (the day hospital when open, else the
+ward; recorded in the cycle's ``hospital_changes``, said). When the kept
+running bag still leaves no safe plan, it is changed at the latest instant
+before its end from which the rest can be planned (said).
 An event of the same kind inside an ongoing interruption or readmission
 revises its end (the restart, the discharge).
 
@@ -97,11 +100,11 @@ from typing import Any
 from hadplanner.errors import InfeasiblePlanError, InputError, UnsafePlanError
 from hadplanner.io.validation import validate
 from hadplanner.models.drug import Drug, load_drug
-from hadplanner.models.plan import Bag, Baseline, CyclePlan, Plan
+from hadplanner.models.plan import Bag, Baseline, ChangedBy, CyclePlan, Plan
 from hadplanner.models.request import PARIS, UTC, Request
 from hadplanner.register.diff import PlanDiff, check_lang, hours, plan_diff, when, who
 from hadplanner.register.events import Event, EventKind, parse_event
-from hadplanner.schedule.bags import check_bag_volumes
+from hadplanner.schedule.bags import check_bag_volumes, make_bag
 from hadplanner.schedule.calendars import Calendar, Calendars, calendars_from_settings, wall
 from hadplanner.schedule.checker import assert_safe
 from hadplanner.schedule.planner import (
@@ -253,13 +256,38 @@ def _restart(ctx: _Ctx, spec: CycleSpec, cal: Calendars, req: Request, stop: dt.
         raise InfeasiblePlanError(f"no production window after {ctx.when(ctx.at)}: no bag "
                                   "can restart the infusion")
     least = _plus_h(stop, 1 / 60)  # a new bag is fetched and hung: at least a minute
-    hosp = max(_ceil_minute(_plus_h(p0, st.transport_hospital_h)), desired, least, key=_u)
+    made = st.min_bag_h + (st.overfill_h if st.min_bag_h <= st.overfill_max_bag_h else 0.0)
+
+    def earliest(t: dt.datetime, tr: float, window: Calendar | None) -> dt.datetime | None:
+        """The first instant from ``t`` where a bag prepared after the event, fresh enough
+        to last ``min_bag_h``, is there (in ``window`` when given)."""
+        for _ in range(60):
+            if window is not None:
+                opened = _next_open(window, t)
+                if opened is None:
+                    return None
+                t = opened
+            p = cal.production.latest_slot_at_or_before(_plus_h(t, -tr), st.prep_slot_min)
+            if p is not None and _u(p) >= _u(ctx.at) and hours(p, t) + made <= st.stability_h:
+                return t
+            nxt = first_slot_from(cal.production, _plus_h(t, -tr + 1 / 60), st.prep_slot_min)
+            if nxt is None:
+                return None
+            t = max(t, _ceil_minute(_plus_h(nxt, tr)), key=_u)
+        return None
+
+    start = max(desired, least, key=_u)
+    hosp = earliest(max(start, _ceil_minute(_plus_h(p0, st.transport_hospital_h)), key=_u),
+                    st.transport_hospital_h, None)
+    if hosp is None:
+        raise InfeasiblePlanError(f"no production window after {ctx.when(ctx.at)} can feed "
+                                  "a restart of the infusion")
     inward = any(_u(a) <= _u(hosp) <= _u(b) for a, b in spec.ward)
     if _u(stop) <= _u(spec.inpatient_end) or inward:
         return hosp, "inpatient", p0
     mode = spec.change_mode
     tr = st.transport_hospital_h if mode == "day_hospital" else spec.transport_h
-    home = _next_open(cal.of(mode), max(_ceil_minute(_plus_h(p0, tr)), desired, least, key=_u))
+    home = earliest(max(start, _ceil_minute(_plus_h(p0, tr)), key=_u), tr, cal.of(mode))
     if home is not None and hours(stop, home) < st.hospital_restart_h and not any(
             _u(a) <= _u(home) <= _u(b) for a, b in spec.ward):
         return home, mode, p0
@@ -318,14 +346,15 @@ def _pending_chain(ctx: _Ctx, spec: CycleSpec, cal: Calendars, req: Request,
             w = str(x.changed_by) if str(x.changed_by) in allowed else \
                 first_changer(spec, x.start, cal, st, gap_from)
         if w != "inpatient" and not cal.of(w).contains(x.start):
-            break
+            # the change mode cannot hang it then: the patient brings it to the hospital
+            w = "day_hospital" if cal.day_hospital.contains(x.start) else "inpatient"
         tr = st.transport_hospital_h if w in ("inpatient", "day_hospital") else spec.transport_h
         if hours(x.prepared_at, x.start) < tr - 1e-9:
             break
         if abs(spec.rate_at(x.start) - x.rate_ug_per_day) > 1e-9 or any(
                 _u(x.start) < _u(c) < _u(x.end) for c in spec.dose_changes):
             break
-        out.append(x.model_copy(update={"changed_by": w}))
+        out.append(x.model_copy(update={"changed_by": ChangedBy(w)}))
         t = x.end
     return out
 
@@ -351,11 +380,68 @@ def _finish(ctx: _Ctx, spec: CycleSpec, cal: Calendars, req: Request, kept: list
     if _u(resume) >= _u(spec.t_end):
         return cycle_plan(spec, tuple(kept))
     seg = Segment(resume, spec.t_end, first_by, ctx.at)
-    new = plan_segment(spec, cal, req.settings, ctx.drug, seg, len(kept) + 1)
+    try:
+        new = plan_segment(spec, cal, req.settings, ctx.drug, seg, len(kept) + 1)
+    except InfeasiblePlanError as exc:
+        new = _short_bags(ctx, spec, cal, req, seg, len(kept) + 1, exc)
     return cycle_plan(spec, (*kept, *new))
 
 
-def _plan_later(ctx: _Ctx, req: Request, index: int) -> CyclePlan:
+def _short_bags(ctx: _Ctx, spec: CycleSpec, cal: Calendars, req: Request, seg: Segment,
+                first_index: int, why: InfeasiblePlanError) -> tuple[Bag, ...]:
+    """When no plan keeps every bag ``min_bag_h`` long after the event: the best plan
+    without the floor, each shorter bag made for ``min_bag_h`` and stopped at the dose
+    step or the cycle's end it reaches (the rest discarded, as the ward does when it
+    hangs a 24-h bag a few hours before the step-up). Raises ``why`` when that plan needs
+    a short bag elsewhere, or one that cannot be made so long."""
+    st = req.settings
+    if st.min_bag_h <= 0:
+        raise why
+    try:
+        free = plan_segment(spec, cal, st.model_copy(update={"min_bag_h": 0.0}), ctx.drug, seg,
+                            first_index)
+    except InfeasiblePlanError:
+        raise why from None
+    bounds = {_u(t) for t in (*spec.dose_changes, spec.t_end)}
+    made = st.min_bag_h
+    ov = st.overfill_h if made <= st.overfill_max_bag_h else 0.0
+    out = []
+    for b in free:
+        if b.duration_h >= made - 1e-9:
+            out.append(b)
+            continue
+        if _u(b.end) not in bounds:
+            raise why
+        tr = st.transport_hospital_h if b.changed_by in ("inpatient", "day_hospital") \
+            else spec.transport_h
+        p = cal.production.latest_slot_at_or_before(_plus_h(b.start, -tr), st.prep_slot_min)
+        end = _plus_h(b.start, made)
+        if p is None or _u(p) < _u(ctx.at) or hours(p, end) + ov > st.stability_h + 1e-9:
+            raise why
+        full = make_bag(b.index, p, b.start, end, ov, b.rate_ug_per_day, str(b.changed_by), st,
+                        ctx.drug)
+        out.append(full.model_copy(update={"end": b.end, "duration_h": b.duration_h,
+                                           "planned_end": full.end}))
+        ctx.say(f"Poche {b.index} du cycle {spec.number} préparée pour {made:g} h mais arrêtée "
+                f"le {ctx.when(b.end)} ({b.duration_h:.1f} h, changement de dose ou fin du "
+                "cycle) : le reste est jeté.",
+                f"Bag {b.index} of cycle {spec.number} is made for {made:g} h but stopped "
+                f"{ctx.when(b.end)} ({b.duration_h:.1f} h: a dose step or the cycle's end): "
+                "the rest is discarded.")
+    return tuple(out)
+
+
+def _plan_rest(ctx: _Ctx, req: Request, first: int) -> tuple[Request, list[CyclePlan]]:
+    """The cycles from index ``first`` on, planned again (the request gains the hospital
+    changes their pending bags need)."""
+    out = []
+    for j in range(first, len(req.cycles)):
+        req, cycle = _plan_later(ctx, req, j)
+        out.append(cycle)
+    return req, out
+
+
+def _plan_later(ctx: _Ctx, req: Request, index: int) -> tuple[Request, CyclePlan]:
     """A cycle wholly at or after the event, planned again (its pending bags kept if valid)."""
     spec = ctx.specs(req)[index]
     cal = calendars_from_settings(req.settings)
@@ -365,15 +451,18 @@ def _plan_later(ctx: _Ctx, req: Request, index: int) -> CyclePlan:
         resume = kept[-1].end if kept else spec.t0
         first = first_changer(spec, resume, cal, req.settings) if kept else "inpatient"
         try:
-            done = _finish(ctx, spec, cal, req, kept, resume, first)
+            said = len(ctx.notices)
+            req_k = _with_hospital_bags(ctx, req, index, spec, cal, kept)
+            done = _finish(ctx, spec, cal, req_k, kept, resume, first)
             break
         except InfeasiblePlanError:
+            del ctx.notices[said:]
             if not kept:
                 raise
             kept.pop()
     if old is not None:
         _lost_notice(ctx, spec.number, old.bags, done.bags)
-    return done
+    return req_k, done
 
 
 def _assemble(ctx: _Ctx, req: Request, cycles: list[CyclePlan]) -> Plan:
@@ -490,6 +579,11 @@ def replan(request: Request, plan: Plan, event: Event | dict[str, Any], *, lang:
     tr = plan.transport_h if plan.transport_h is not None else resolve_transport_h(request)
     ctx = _Ctx(request, plan, event, event.instant, drug or load_drug(request.drug), tr, lang)
     _refuse(ctx)
+    if any(_u(t) >= _u(ctx.at) for c in request.cycles for t in c.hospital_changes):
+        data = _data(request)  # changes planned in hospital, not made yet: decided again
+        for c in data["cycles"]:
+            c["hospital_changes"] = [t for t in c["hospital_changes"] if _u(t) < _u(ctx.at)]
+        ctx.request = _revalidate(data)
     handler: Callable[[_Ctx], tuple[Request, list[CyclePlan]]] = {
         EventKind.pump_failure: _lost_bag, EventKind.bag_leak: _lost_bag,
         EventKind.interruption: _interruption, EventKind.stop: _stop,
@@ -573,9 +667,12 @@ def _gap_request(ctx: _Ctx, before: Request, i: int, stop: dt.datetime,
     data = _data(before)
     c = data["cycles"][i]
     c["interruptions"] = [*c["interruptions"], {"start": stop, "end": restart}]
+    waiting = [o for o in c["dose_changes"] if _u(o["start"]) >= _u(stop)]
+    c["dose_changes"] = [o for o in c["dose_changes"] if _u(o["start"]) < _u(stop)]
     if order is not None:
-        c["dose_changes"] = [*c["dose_changes"], {"start": restart, "rate_ug_per_day": order,
-                                                  "ordered_at": ctx.at}]
+        waiting.append({"start": restart, "rate_ug_per_day": order, "ordered_at": ctx.at})
+    if waiting:  # orders not in effect yet: from the restart (the latest one)
+        c["dose_changes"].append({**waiting[-1], "start": restart})
     new_end = (_u(c["start"]) + dt.timedelta(days=st.cycle_days)
                + sum((_u(g["end"]) - _u(g["start"]) for g in c["interruptions"]),
                      dt.timedelta(0)))
@@ -619,7 +716,7 @@ def _after_stop(ctx: _Ctx, req: Request, i: int, kept: list[Bag], stop: dt.datet
     gap_h = hours(stop, restart)
     if current is None:
         if gap_h > 24 * st.max_interruption_days:
-            return _new_cycle(ctx, before, i, kept, stop, desired, p0, order)
+            return _new_cycle(ctx, before, i, kept, stop, restart, order)
         req2, shifts = _gap_request(ctx, before, i, stop, restart, order)
         spec = ctx.specs(req2)[i]
         current = _finish(ctx, spec, cal, req2, kept, restart, first_by)
@@ -659,23 +756,29 @@ def _after_stop(ctx: _Ctx, req: Request, i: int, kept: list[Bag], stop: dt.datet
     _lost_notice(ctx, number, old_bags, current.bags)
     for fr, en in shifts:
         ctx.say(fr, en)
-    cycles = [*_kept_before(ctx, i), current]
-    cycles += [_plan_later(ctx, req2, j) for j in range(i + 1, len(req2.cycles))]
-    return req2, cycles
+    req2, rest = _plan_rest(ctx, req2, i + 1)
+    return req2, [*_kept_before(ctx, i), current, *rest]
 
 
 def _new_cycle(ctx: _Ctx, req: Request, i: int, kept: list[Bag], stop: dt.datetime,
-               desired: dt.datetime, p0: dt.datetime,
-               order: float | None) -> tuple[Request, list[CyclePlan]]:
-    """Cycle ``i`` ends at ``stop``; a new cycle starts at the restart (by the ward)."""
+               t0: dt.datetime, order: float | None) -> tuple[Request, list[CyclePlan]]:
+    """Cycle ``i`` ends at ``stop``; a new cycle starts at ``t0``, the earliest hospital
+    restart (the ward hangs its first bag)."""
     st = req.settings
-    t0 = max(_ceil_minute(_plus_h(p0, st.transport_hospital_h)), desired, key=_u)
     data = _data(req)
     c = data["cycles"][i]
     c["stopped_at"] = stop
     new = {"number": c["number"] + 1, "start": t0, "regimen": c["regimen"]}
+    waiting = [o for o in c["dose_changes"] if _u(o["start"]) >= _u(stop)]
+    c["dose_changes"] = [o for o in c["dose_changes"] if _u(o["start"]) < _u(stop)]
     if order is not None:
-        new["dose_changes"] = [{"start": t0, "rate_ug_per_day": order, "ordered_at": ctx.at}]
+        waiting.append({"start": t0, "rate_ug_per_day": order, "ordered_at": ctx.at})
+    if waiting:  # an order not in effect yet applies to the new cycle from its start
+        new["dose_changes"] = [{**waiting[-1], "start": t0}]
+        ctx.say(f"Le débit prescrit ({waiting[-1]['rate_ug_per_day']:g} µg/j) s'applique au "
+                "nouveau cycle dès son début.",
+                f"The ordered rate ({waiting[-1]['rate_ug_per_day']:g} ug/day) applies to the "
+                "new cycle from its start.")
     later = data["cycles"][i + 1:]
     for x in later:
         x["number"] += 1
@@ -704,9 +807,8 @@ def _new_cycle(ctx: _Ctx, req: Request, i: int, kept: list[Bag], stop: dt.dateti
     check_bag_volumes(st, ctx.drug, max(r for sp in ctx.specs(req2) for _, r in sp.steps))
     spec = ctx.specs(req2)[i]
     _lost_notice(ctx, number, ctx.plan.cycles[i].bags, kept)
-    cycles_out = [*_kept_before(ctx, i), cycle_plan(spec, tuple(kept))]
-    cycles_out += [_plan_later(ctx, req2, j) for j in range(i + 1, len(req2.cycles))]
-    return req2, cycles_out
+    req2, rest = _plan_rest(ctx, req2, i + 1)
+    return req2, [*_kept_before(ctx, i), cycle_plan(spec, tuple(kept)), *rest]
 
 
 def _stop(ctx: _Ctx) -> tuple[Request, list[CyclePlan]]:
@@ -734,6 +836,8 @@ def _stop(ctx: _Ctx) -> tuple[Request, list[CyclePlan]]:
         stop = ctx.at
         kept = [_bag_until(b, ctx.at) for b in _prefix(ctx, i)]
     data["cycles"][i]["stopped_at"] = stop
+    data["cycles"][i]["dose_changes"] = [o for o in data["cycles"][i]["dose_changes"]
+                                         if _u(o["start"]) < _u(stop)]
     data["cycles"] = data["cycles"][:i + 1]
     req2 = _revalidate(data)
     number = ctx.plan.cycles[i].number
@@ -821,9 +925,8 @@ def _soft(ctx: _Ctx, req: Request, order: float | None = None) -> tuple[Request,
     first, the new rate as soon as possible)."""
     where = _where(ctx.plan, ctx.at)
     if where.index is None:
-        cycles = [*_kept_before(ctx, where.later)]
-        cycles += [_plan_later(ctx, req, j) for j in range(where.later, len(req.cycles))]
-        return req, cycles
+        req, rest = _plan_rest(ctx, req, where.later)
+        return req, [*_kept_before(ctx, where.later), *rest]
     i = where.index
     kept = _prefix(ctx, i)
     if where.gap is not None:  # during an interruption: the restart, again
@@ -841,11 +944,28 @@ def _soft(ctx: _Ctx, req: Request, order: float | None = None) -> tuple[Request,
     errors: list[str] = []
     for pend in options:
         resume = (pend[-1] if pend else kept[-1]).end
+        said = len(ctx.notices)
         try:
-            req2, spec2 = _with_order(ctx, req, i, resume, order)
+            req2, spec2 = _with_order(ctx, _with_hospital_bags(ctx, req, i, spec, cal, pend),
+                                      i, resume, order)
             first = first_changer(spec2, resume, cal, st)
-            current = _finish(ctx, spec2, cal, req2, [*kept, *pend], resume, first)
+            if first != "inpatient" and _u(resume) < _u(spec2.t_end) and \
+                    not cal.of(first).contains(resume):
+                # the change mode cannot change the bag then: the patient comes in for it
+                first = "day_hospital" if cal.day_hospital.contains(resume) else "inpatient"
+                req2 = _with_hospital_change(req2, i, resume)
+                spec2 = ctx.specs(req2)[i]
+                current = _finish(ctx, spec2, cal, req2, [*kept, *pend], resume, first)
+                ctx.say(f"Le patient doit venir à l'hôpital le {ctx.when(resume)} pour le "
+                        f"changement de poche ({ctx.who(first)}) : "
+                        f"{ctx.who(spec2.change_mode)} ne peut pas le faire.",
+                        f"The patient must come to the hospital at {ctx.when(resume)} for the "
+                        f"bag change ({ctx.who(first)}): {ctx.who(spec2.change_mode)} cannot "
+                        "do it.")
+            else:
+                current = _finish(ctx, spec2, cal, req2, [*kept, *pend], resume, first)
         except (InfeasiblePlanError, InputError) as exc:
+            del ctx.notices[said:]
             errors.append(str(exc))
             continue
         _order_notice(ctx, number, resume, order, spec2)
@@ -889,8 +1009,39 @@ def _soft(ctx: _Ctx, req: Request, order: float | None = None) -> tuple[Request,
                 f"{ctx.when(running.end)}): the last change that leaves a safe plan.")
         _order_notice(ctx, number, tp, order, spec2)
         return _soft_done(ctx, req2, i, current)
+    hint = {EventKind.had_unavailable: "; if the patient can come to the hospital for that "
+            "change, record it as a readmission around it (the ward hangs the bag)",
+            EventKind.pui_closed: "; record a closure as soon as it is known (at: that "
+            "instant, days: the closed days) so that the pharmacy prepares the bags before it"
+            }.get(ctx.event.kind, "")
     raise InfeasiblePlanError(f"re-planning from {ctx.at.isoformat(timespec='minutes')} "
-                              f"({ctx.event.kind}): {errors[0] if errors else 'no safe plan'}")
+                              f"({ctx.event.kind}): {errors[0] if errors else 'no safe plan'}"
+                              f"{hint}")
+
+
+def _with_hospital_bags(ctx: _Ctx, req: Request, i: int, spec: CycleSpec, cal: Calendars,
+                        bags: Sequence[Bag]) -> Request:
+    """The request with a hospital change at each of ``bags`` that the hospital hangs
+    where the change mode should (said)."""
+    for b in bags:
+        if str(b.changed_by) != spec.change_mode and \
+                first_changer(spec, b.start, cal, req.settings) == spec.change_mode:
+            req = _with_hospital_change(req, i, b.start)
+            ctx.say(f"Le patient doit venir à l'hôpital le {ctx.when(b.start)} pour la poche "
+                    f"{b.index} déjà préparée ({ctx.who(str(b.changed_by))}) : "
+                    f"{ctx.who(spec.change_mode)} ne peut pas la poser.",
+                    f"The patient must come to the hospital at {ctx.when(b.start)} for bag "
+                    f"{b.index}, already prepared ({ctx.who(str(b.changed_by))}): "
+                    f"{ctx.who(spec.change_mode)} cannot hang it.")
+    return req
+
+
+def _with_hospital_change(req: Request, i: int, t: dt.datetime) -> Request:
+    """The request with a bag change at ``t`` done in hospital in cycle ``i``."""
+    data = _data(req)
+    c = data["cycles"][i]
+    c["hospital_changes"] = sorted([*c["hospital_changes"], t], key=_u)
+    return _revalidate(data)
 
 
 def _with_order(ctx: _Ctx, req: Request, i: int, resume: dt.datetime,
@@ -899,8 +1050,8 @@ def _with_order(ctx: _Ctx, req: Request, i: int, resume: dt.datetime,
     if order is not None and _u(resume) < _u(ctx.plan.cycles[i].end):
         data = _data(req)
         c = data["cycles"][i]
-        c["dose_changes"] = [*c["dose_changes"], {"start": resume, "rate_ug_per_day": order,
-                                                  "ordered_at": ctx.at}]
+        c["dose_changes"] = [*(o for o in c["dose_changes"] if _u(o["start"]) < _u(resume)),
+                             {"start": resume, "rate_ug_per_day": order, "ordered_at": ctx.at}]
         req = _revalidate(data)
         check_bag_volumes(req.settings, ctx.drug,
                           max(r for sp in ctx.specs(req) for _, r in sp.steps))
@@ -927,6 +1078,5 @@ def _order_notice(ctx: _Ctx, number: int, resume: dt.datetime, order: float | No
 def _soft_done(ctx: _Ctx, req: Request, i: int,
                current: CyclePlan) -> tuple[Request, list[CyclePlan]]:
     _lost_notice(ctx, current.number, ctx.plan.cycles[i].bags, current.bags)
-    cycles = [*_kept_before(ctx, i), current]
-    cycles += [_plan_later(ctx, req, j) for j in range(i + 1, len(req.cycles))]
-    return req, cycles
+    req, rest = _plan_rest(ctx, req, i + 1)
+    return req, [*_kept_before(ctx, i), current, *rest]

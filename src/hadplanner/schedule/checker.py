@@ -25,10 +25,13 @@ are read from the request too:
   instant to the cycle's end;
 - during a readmission the ward hangs every bag; the first bag after an
   interruption of ``hospital_restart_h`` or more is hung in hospital (the
-  ward, or the day hospital in its hours);
+  ward, or the day hospital in its hours); after a shorter one, and at the
+  cycle's declared ``hospital_changes``, the hospital may hang it too (the
+  patient comes in when the change mode cannot);
 - a bag stopped before the end it was made for (``planned_end``) is checked as
   made (volumes, dose, stability, shortest bag) and infuses until ``end``: it
-  started before the plan's ``frozen_until`` (history) or is its cycle's last;
+  started before the plan's ``frozen_until`` (history), or it stops at a dose
+  step or at the cycle's end (a bag made for ``min_bag_h`` where less is left);
 - instants before ``frozen_until`` are history: the calendars are asked
   without the exceptional closures there (events add closures from their
   instant on; what happened before was checked by the previous version).
@@ -265,9 +268,10 @@ def check_plan(plan: Plan, request: Request, transport_h: float | None = None) -
                 if made_e <= e:
                     bad(n, i, "stopped bag", f"made until {_iso(bag.planned_end)}, not after "
                         f"its end {_iso(bag.end)}")
-                if not ((frozen is not None and s < frozen) or i == len(cp.bags)):
+                if not ((frozen is not None and s < frozen) or e == t_end
+                        or any(e == c for c, _ in steps[1:])):
                     bad(n, i, "stopped bag", "stopped before the end it was made for, but "
-                        "neither history nor the cycle's last bag")
+                        "neither history nor stopped at a dose step or the cycle's end")
             made = _h(s, made_e)  # what the pharmacy compounded
             if made > st.max_bag_h + _EPS_H:
                 bad(n, i, "max bag", f"{made:g} h > {st.max_bag_h:g} h")
@@ -298,7 +302,7 @@ def check_plan(plan: Plan, request: Request, transport_h: float | None = None) -
                 allowed = {"inpatient"}
             elif i in after_gap and _h(after_gap[i], s) >= restart_h - _EPS_H:
                 allowed = {"inpatient", "day_hospital"}  # a supervised restart, in hospital
-            elif i in after_gap:
+            elif i in after_gap or any(_u(h) == s for h in cr.hospital_changes):
                 allowed = {request.change_mode, "inpatient", "day_hospital"}
             else:
                 allowed = {request.change_mode}
