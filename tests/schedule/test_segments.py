@@ -121,8 +121,18 @@ def test_latest_preparation_is_enough_with_a_lower_bound(seed: int) -> None:
 def test_segment_matches_exhaustive_search(seed: int) -> None:
     """A segment's plan has the exhaustive search's optimum, or both find none."""
     w = segment_world(seed)
-    best = enumerate_best(w)
     drug = load_drug()
+    assert w.start is not None
+    if hours(w.start, w.spec.t_end) < w.st.min_bag_h:
+        # Less than the shortest bag is left: one bag made for min_bag_h, stopped at the end.
+        try:
+            (bag,) = P.plan_segment(w.spec, w.cal, w.st, drug, segment_of(w))
+        except InfeasiblePlanError:
+            return
+        assert bag.planned_end is not None and bag.end == w.spec.t_end
+        assert hours(bag.start, bag.planned_end) == pytest.approx(w.st.min_bag_h)
+        return
+    best = enumerate_best(w)
     if best is None:
         with pytest.raises(InfeasiblePlanError):
             P.plan_segment(w.spec, w.cal, w.st, drug, segment_of(w))
