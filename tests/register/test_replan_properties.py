@@ -107,8 +107,6 @@ def test_events_outside_the_treatment_are_refused(stem: str, data) -> None:
                                                    .isoformat(timespec="minutes")}))
         request, plan = first.request, first.plan
         e = data.draw(events(start, mid.astimezone(PARIS)))
-        if e.get("days") or len(e["at"]) == 10:  # a closure day may begin after mid
-            return
         message = "frozen past"
     elif where == "before":
         e = data.draw(events(start - dt.timedelta(days=30), start - dt.timedelta(minutes=1)))
@@ -117,8 +115,12 @@ def test_events_outside_the_treatment_are_refused(stem: str, data) -> None:
         e = data.draw(events(end, end + dt.timedelta(days=30)))
         message = "after the treatment's end"
     event = parse_event(e)
-    if event.instant.astimezone(UTC) == (plan.frozen_until or start).astimezone(UTC):
-        return
+    t = event.instant.astimezone(UTC)
+    frozen = (plan.frozen_until or start).astimezone(UTC)
+    if (where == "after" and t < end.astimezone(UTC)) or (where == "frozen" and t >= frozen):
+        return  # a closure's day begins at midnight: inside after all
+    if t < start.astimezone(UTC):  # the same: a closure's midnight before the start
+        message = "before the treatment's start"
     try:
         replan(request, plan, event)
     except InputError as exc:
