@@ -62,7 +62,18 @@ ward; recorded in the cycle's ``hospital_changes``, said). When the kept
 running bag still leaves no safe plan, it is changed at the latest instant
 before its end from which the rest can be planned (said).
 An event of the same kind inside an ongoing interruption or readmission
-revises its end (the restart, the discharge).
+revises its end (the restart, the discharge); any other event inside an
+interruption re-plans its restart, keeping the restart bag already prepared
+when it still fits.
+
+A restart (after a lost bag or an interruption) is the earliest instant at or
+after the one asked where a bag prepared after ``at``, fresh enough to last
+``min_bag_h`` (stability), can be hung by whoever restarts. When less than
+``min_bag_h`` of infusion is left, or no plan keeps every bag that long before
+a dose step, the short bag is made for ``min_bag_h`` and stopped at the end or
+at the step (``planned_end``; said). Orders not in effect yet follow the
+restart (or the new cycle); at a stop they lapse. Hospital changes not made
+yet are decided again.
 
 Cycles, numbers and the days off
 --------------------------------
@@ -76,10 +87,13 @@ interruption takes the place of the days off. The new cycle is numbered one
 more than the interrupted one, later cycles are renumbered one up (and moved
 to keep their 14 days off); a cycle whose number would pass
 ``settings.max_cycles`` is dropped (said: the haematologist decides). It
-keeps the interrupted cycle's regimen (a step-up regimen steps up again, as
-the label's restart at 9 ug/day after a long interruption does) with the
-inpatient days that regimen gives a later cycle (``inpatient_days_for``); a
-``dose_change`` event can then order another rate.
+keeps the interrupted cycle's regimen, with the inpatient days that regimen
+gives a later cycle (``inpatient_days_for``): the haematologist chose it for
+this patient, and a step-up regimen then steps up again from a low dose, the
+cautious side after days without drug (secondary copies of the label restart
+at 9 ug/day after an interruption for toxicity; check before relying); a
+``dose_change`` event can order another rate (an order made during the
+interruption and not in effect yet applies to the new cycle from its start).
 
 Events between cycles: a readmission, a closure are recorded and the next
 cycles re-planned; a dose order applies to the next cycle from its start; a
