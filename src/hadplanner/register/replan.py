@@ -60,7 +60,11 @@ the bag where the kept bags end (the HAD cannot come that day), the patient
 comes to the hospital for that change (the day hospital when open, else the
 ward; recorded in the cycle's ``hospital_changes``, said). When the kept
 running bag still leaves no safe plan, it is changed at the latest instant
-before its end from which the rest can be planned (said).
+before its end from which the rest can be planned (said); when no bag
+prepared after ``at`` can be there even then (a readmission on Saturday, the
+bag ending on Monday before the pharmacy's first bag can reach the ward), the
+infusion stops when the kept bags run out and restarts as soon as a bag can
+be hung: a declared interruption, with its rules (said).
 An event of the same kind inside an ongoing interruption or readmission
 revises its end (the restart, the discharge); any other event inside an
 interruption re-plans its restart, keeping the restart bag already prepared
@@ -68,12 +72,15 @@ when it still fits.
 
 A restart (after a lost bag or an interruption) is the earliest instant at or
 after the one asked where a bag prepared after ``at``, fresh enough to last
-``min_bag_h`` (stability), can be hung by whoever restarts. When less than
+``min_bag_h`` (stability), can be hung by whoever restarts, and from which the
+rest of the cycle has a safe plan (later instants are tried, a grid step
+apart, up to 24: a failure on Christmas Eve morning restarts when the bag
+can last until the pharmacy reopens). When less than
 ``min_bag_h`` of infusion is left, or no plan keeps every bag that long before
 a dose step, the short bag is made for ``min_bag_h`` and stopped at the end or
 at the step (``planned_end``; said). Orders not in effect yet follow the
 restart (or the new cycle); at a stop they lapse. Hospital changes not made
-yet are decided again.
+yet, and gaps foreseen after the event's instant, are decided again.
 
 Cycles, numbers and the days off
 --------------------------------
@@ -132,6 +139,8 @@ from hadplanner.schedule.totals import totals_of
 
 _TRUNCATION_TRIES = 8
 """Plans tried when the kept running bag must be changed earlier (latest first)."""
+_RESTART_TRIES = 24
+"""Restart instants tried, earliest first, until the rest of the cycle has a safe plan."""
 
 
 @dataclass(frozen=True)
@@ -593,10 +602,14 @@ def replan(request: Request, plan: Plan, event: Event | dict[str, Any], *, lang:
     tr = plan.transport_h if plan.transport_h is not None else resolve_transport_h(request)
     ctx = _Ctx(request, plan, event, event.instant, drug or load_drug(request.drug), tr, lang)
     _refuse(ctx)
-    if any(_u(t) >= _u(ctx.at) for c in request.cycles for t in c.hospital_changes):
-        data = _data(request)  # changes planned in hospital, not made yet: decided again
+    if any(_u(t) >= _u(ctx.at) for c in request.cycles for t in c.hospital_changes) or any(
+            _u(g.start) > _u(ctx.at) for c in request.cycles for g in c.interruptions):
+        # what was only planned is decided again: changes in hospital not made yet, and
+        # gaps foreseen when a bag was to run out (they start after the event)
+        data = _data(request)
         for c in data["cycles"]:
             c["hospital_changes"] = [t for t in c["hospital_changes"] if _u(t) < _u(ctx.at)]
+            c["interruptions"] = [g for g in c["interruptions"] if _u(g["start"]) <= _u(ctx.at)]
         ctx.request = _revalidate(data)
     handler: Callable[[_Ctx], tuple[Request, list[CyclePlan]]] = {
         EventKind.pump_failure: _lost_bag, EventKind.bag_leak: _lost_bag,
@@ -698,12 +711,14 @@ def _gap_request(ctx: _Ctx, before: Request, i: int, stop: dt.datetime,
 
 def _after_stop(ctx: _Ctx, req: Request, i: int, kept: list[Bag], stop: dt.datetime,
                 desired: dt.datetime, lost_bag: bool = False, order: float | None = None,
-                keep_pending: bool = False) -> tuple[Request, list[CyclePlan]]:
+                keep_pending: bool = False,
+                ran_out: bool = False) -> tuple[Request, list[CyclePlan]]:
     """The infusion of cycle ``i`` stopped at ``stop`` (``kept`` ends there): restart at
     ``desired`` at the earliest, in the same cycle up to ``max_interruption_days``, else
     in a new one. ``order``: a rate ordered meanwhile, from the restart.
     ``keep_pending``: first try the restart at ``desired`` with the bags already prepared
-    for it (an event during an interruption that changes nothing about the restart)."""
+    for it (an event during an interruption that changes nothing about the restart).
+    ``ran_out``: the kept bags end without a successor (said by the caller)."""
     st = req.settings
     base = _data(req)
     _without_gap(base, i, stop)
@@ -714,6 +729,7 @@ def _after_stop(ctx: _Ctx, req: Request, i: int, kept: list[Bag], stop: dt.datet
     old_bags = ctx.plan.cycles[i].bags
     restart, first_by, p0 = _restart(ctx, spec0, cal, before, stop, desired)
     current: CyclePlan | None = None
+    first_error: InfeasiblePlanError | None = None
     if keep_pending and order is None and \
             hours(stop, desired) <= 24 * st.max_interruption_days:
         req2, shifts = _gap_request(ctx, before, i, stop, desired, order)
@@ -727,22 +743,31 @@ def _after_stop(ctx: _Ctx, req: Request, i: int, kept: list[Bag], stop: dt.datet
                 restart, first_by = desired, str(chain[0].changed_by)
             except InfeasiblePlanError:
                 current = None
-    gap_h = hours(stop, restart)
-    if current is None:
-        if gap_h > 24 * st.max_interruption_days:
+    tries = 0
+    while current is None:
+        # the earliest restart from which the rest of the cycle has a safe plan
+        if hours(stop, restart) > 24 * st.max_interruption_days:
             return _new_cycle(ctx, before, i, kept, stop, restart, order)
         req2, shifts = _gap_request(ctx, before, i, stop, restart, order)
         spec = ctx.specs(req2)[i]
-        current = _finish(ctx, spec, cal, req2, kept, restart, first_by)
+        try:
+            current = _finish(ctx, spec, cal, req2, kept, restart, first_by)
+        except InfeasiblePlanError as exc:
+            tries += 1
+            first_error = first_error or exc
+            if tries >= _RESTART_TRIES:
+                raise first_error from None
+            later = _plus_h(restart, st.grid_minutes / 60)
+            restart, first_by, p0 = _restart(ctx, spec0, cal, before, stop, later)
+    gap_h = hours(stop, restart)
     new_bag = next(b for b in current.bags if _u(b.start) == _u(restart))
-    if _u(restart) > _u(desired) and not lost_bag:
+    if _u(restart) > _u(desired) and not (lost_bag or ran_out):
         ctx.say(f"Reprise repoussée au {ctx.when(restart)} (demandée le {ctx.when(desired)}) : "
                 f"pas de poche préparée après le {ctx.when(ctx.at)} avant.",
                 f"Restart moved to {ctx.when(restart)} (asked {ctx.when(desired)}): no bag "
                 f"prepared after {ctx.when(ctx.at)} can be there earlier.")
-    hospital = first_by in ("inpatient", "day_hospital") and not (
-        _u(stop) <= _u(spec0.inpatient_end)
-        or any(_u(a) <= _u(restart) <= _u(b) for a, b in spec0.ward))
+    in_hospital = _u(stop) <= _u(spec0.inpatient_end) or any(
+        _u(a) <= _u(restart) <= _u(b) for a, b in spec0.ward)
     ctx.say(f"Cycle {number} : interruption du {ctx.when(stop)} au {ctx.when(restart)} "
             f"({_duration(gap_h, 'fr')}) ; nouvelle poche {new_bag.index} préparée le "
             f"{ctx.when(new_bag.prepared_at)}, posée le {ctx.when(restart)} par "
@@ -753,8 +778,9 @@ def _after_stop(ctx: _Ctx, req: Request, i: int, kept: list[Bag], stop: dt.datet
             f"{ctx.when(new_bag.prepared_at)}, hung {ctx.when(restart)} by "
             f"{ctx.who(first_by)}; the cycle ends {ctx.when(spec.t_end)} "
             f"(was {ctx.when(ctx.plan.cycles[i].end)}).")
-    if hospital:
-        if lost_bag or gap_h < st.hospital_restart_h:
+    if first_by in ("inpatient", "day_hospital"):
+        if not in_hospital and spec0.change_mode == "had_nurse" and (
+                lost_bag or gap_h < st.hospital_restart_h):
             limit = _plus_h(stop, st.hospital_restart_h)
             ctx.say(f"Le patient doit venir à l'hôpital le {ctx.when(restart)} : aucune fenêtre "
                     f"de production ne permet une pose à domicile avant le {ctx.when(limit)} "
@@ -1023,6 +1049,23 @@ def _soft(ctx: _Ctx, req: Request, order: float | None = None) -> tuple[Request,
                 f"{ctx.when(running.end)}): the last change that leaves a safe plan.")
         _order_notice(ctx, number, tp, order, spec2)
         return _soft_done(ctx, req2, i, current)
+    # No bag can be there when the kept bags run out: the infusion stops then, until one can.
+    pend = [] if order is not None else chain
+    end = (pend[-1] if pend else kept[-1]).end
+    if _u(end) < _u(ctx.plan.cycles[i].end):
+        said = len(ctx.notices)
+        try:
+            req_p = _with_hospital_bags(ctx, req, i, spec, cal, pend)
+            ctx.say(f"La poche en cours se termine le {ctx.when(end)} et aucune poche préparée "
+                    f"après le {ctx.when(ctx.at)} ne peut être posée à temps : la perfusion "
+                    "s'interrompt.",
+                    f"The bag in place runs out {ctx.when(end)} and no bag prepared after "
+                    f"{ctx.when(ctx.at)} can be hung in time: the infusion stops.")
+            return _after_stop(ctx, req_p, i, [*kept, *pend], end, end, order=order,
+                               ran_out=True)
+        except (InfeasiblePlanError, InputError) as exc:
+            del ctx.notices[said:]
+            errors.append(str(exc))
     hint = {EventKind.had_unavailable: "; if the patient can come to the hospital for that "
             "change, record it as a readmission around it (the ward hangs the bag)",
             EventKind.pui_closed: "; record a closure as soon as it is known (at: that "
