@@ -178,3 +178,86 @@ def test_interruption_before_day_8_moves_the_step_and_the_inpatient_end() -> Non
     restart = next(b for b in c.bags if b.start == at("2027-01-08T16:07"))
     assert str(restart.changed_by) == "inpatient"
     assert check_plan(res.plan, res.request, transport_h=res.plan.transport_h) == []
+
+
+def test_christmas_eve_failure_restarts_when_the_bag_lasts_to_the_reopening() -> None:
+    """P004 (day hospital): a failure at 07:54 on 24 December restarts at the first instant
+    from which a safe plan exists (a bag prepared that morning must last to 28 December)."""
+    request, plan = example("P004")
+    res = replan(request, plan, parse_event({"kind": "pump_failure",
+                                             "at": "2026-12-24T07:54"}))
+    c = res.plan.cycles[0]
+    gap = c.interruptions[0]
+    assert at("2026-12-24T09:30") < gap.end < at("2026-12-24T18:00")
+    restart = next(b for b in c.bags if b.start == gap.end)
+    assert str(restart.changed_by) == "day_hospital"
+    assert check_plan(res.plan, res.request, transport_h=res.plan.transport_h) == []
+
+
+def test_a_bag_running_out_before_any_new_one_is_a_declared_interruption() -> None:
+    """Readmitted on Saturday, the bag in place ends on Monday 09:21, before the first bag
+    the pharmacy can make reaches the ward (09:00 + 0.5 h): a short gap, declared."""
+    request, plan = example("P001")
+    first = replan(request, plan, parse_event({"kind": "pump_failure",
+                                               "at": "2027-01-15T14:07"}))
+    res = replan(first.request, first.plan, parse_event(
+        {"kind": "readmission", "at": "2027-01-23T11:13", "until": "2027-01-26T11:13"}))
+    gaps = [(p.start, p.end) for p in res.plan.cycles[0].interruptions]
+    assert (at("2027-01-25T09:21"), at("2027-01-25T09:30")) in gaps
+    assert any("s'interrompt" in n for n in res.notices)
+    assert check_plan(res.plan, res.request, transport_h=res.plan.transport_h) == []
+
+
+def test_had_unavailable_on_a_change_day_sends_the_patient_to_hospital() -> None:
+    """The HAD cannot come on 19 January: the bag already prepared for that morning is
+    hung at the day hospital (a hospital change, said)."""
+    request, plan = example("P001")
+    res = replan(request, plan, parse_event({"kind": "had_unavailable", "at": "2027-01-19"}))
+    day = [b for b in res.plan.cycles[0].bags if b.start.date() == dt.date(2027, 1, 19)]
+    assert day and all(str(b.changed_by) != "had_nurse" for b in day)
+    assert res.request.cycles[0].hospital_changes
+    assert res.request.settings.had_nurse.closed[-1] == (dt.date(2027, 1, 19),) * 2
+    assert any("venir à l'hôpital" in n for n in res.notices)
+    assert check_plan(res.plan, res.request, transport_h=res.plan.transport_h) == []
+
+
+def test_dose_change_from_the_next_bag() -> None:
+    """The running bag keeps its rate; every later bag of the cycle has the ordered one."""
+    request, plan = example("P001")
+    when = at("2027-01-20T09:00")
+    res = replan(request, plan, parse_event({"kind": "dose_change", "at": "2027-01-20T09:00",
+                                             "rate_ug_per_day": 9}))
+    c = res.plan.cycles[0]
+    running = next(b for b in c.bags if b.start < when < b.end)
+    assert running.rate_ug_per_day == 28
+    assert all(b.rate_ug_per_day == 9 for b in c.bags if b.start >= running.end)
+    order = res.request.cycles[0].dose_changes[0]
+    assert order.start == running.end and order.ordered_at == when
+    assert all(b.rate_ug_per_day == 28 for b in res.plan.cycles[1].bags)  # its own regimen
+
+
+def test_stop_ends_the_cycle_and_removes_the_next() -> None:
+    """A stop on day 20: the running bag stops, cycle 2 is removed, its bags too."""
+    request, plan = example("P001")
+    when = at("2027-01-23T12:00")
+    res = replan(request, plan, parse_event({"kind": "stop", "at": "2027-01-23T12:00"}))
+    (c,) = res.plan.cycles
+    assert c.stopped_at == when == c.bags[-1].end and c.bags[-1].planned_end is not None
+    assert len(res.request.cycles) == 1
+    assert {x.cycle for x in res.diff.removed} == {1, 2}
+
+
+def test_pui_closure_known_in_advance_prepares_before_it() -> None:
+    """Recorded on Monday 14:00 for Wednesday and Thursday: no bag prepared those days, and
+    none prepared before the record."""
+    request, plan = example("P001")
+    when = at("2027-01-18T14:00")
+    res = replan(request, plan, parse_event({"kind": "pui_closed", "at": "2027-01-18T14:00",
+                                             "days": "2027-01-20..2027-01-21"}))
+    closed = {dt.date(2027, 1, 20), dt.date(2027, 1, 21)}
+    bags = [b for c in res.plan.cycles for b in c.bags]
+    assert not any(b.prepared_at.date() in closed for b in bags)
+    old = {(b.prepared_at, b.start) for c in plan.cycles for b in c.bags}
+    assert all(b.prepared_at >= when or (b.prepared_at, b.start) in old for b in bags
+               if b.start >= when)
+    assert check_plan(res.plan, res.request, transport_h=res.plan.transport_h) == []
