@@ -36,7 +36,7 @@ PAIR_DAYS = ((0, 3), (1, 4))  # Mon/Thu, Tue/Fri
 
 def _regularity(gr: P._Grid, spec: CycleSpec) -> list[list[int]]:
     """Per weekday pair and node: the regularity cost of a change there (0 at T_end)."""
-    tod0 = dt.datetime.fromtimestamp(int(gr.times[0]), PARIS).time()
+    tod0 = spec.t0.astimezone(PARIS).time()  # node 0's, but in a segment starting later
     out = [[0] * (gr.n + 1) for _ in PAIR_DAYS]
     for j in range(1, gr.n):
         if gr.who[j] == "inpatient":

@@ -61,6 +61,19 @@ class Bag(Model):
     """NaCl 0.9 % left in the bag (the checker refuses a negative one)."""
     stabiliser_ml: float = Field(ge=0)
     """IV solution stabiliser, added before the drug."""
+    planned_end: Instant | None = None
+    """Set when the infusion of this bag stopped at ``end``, before the end it was
+    compounded for (pump failure, leak, interruption, treatment stopped; or a last bag
+    made for ``min_bag_h`` and stopped at the cycle's end): the volumes, dose, vials and
+    overfill are those of ``start`` -> ``planned_end``, the rest is discarded.
+    ``duration_h`` is the real infusion, ``start`` -> ``end``."""
+
+
+class Period(Model):
+    """A closed interval of real time, ``[start, end]``."""
+
+    start: Instant
+    end: Instant
 
 
 class CyclePlan(Model):
@@ -68,8 +81,18 @@ class CyclePlan(Model):
     regimen: str
     start: Instant
     end: Instant
+    """The end of the infusion: ``start`` + 28 days + the interruptions, or ``stopped_at``."""
     inpatient_until: Instant
+    """End of the inpatient period, moved by the interruptions before it (infusion time)."""
     bags: tuple[Bag, ...] = Field(min_length=1)
+    interruptions: tuple[Period, ...] = ()
+    """Declared gaps when no drug flows (the cycle's end moves by their total; the first
+    bag after one of ``hospital_restart_h`` or more is hung in hospital)."""
+    ward_periods: tuple[Period, ...] = ()
+    """Readmissions meeting the cycle: every bag change in one is done by the ward."""
+    stopped_at: Instant | None = None
+    """The infusion ended for good at this instant, before 28 days of infusion: the
+    treatment was stopped, or an interruption of more than 7 days started a new cycle."""
 
 
 class PlanTotals(Model):
@@ -137,3 +160,7 @@ class Plan(Model):
     """True once the independent checker has passed every invariant on this plan."""
     warnings: tuple[str, ...] = ()
     """What the request asked differently from the drug's label, repeated in every output."""
+    frozen_until: Instant | None = None
+    """The instant of the last event this plan was re-planned from: what happened before
+    it is history (the bags hung before it are those of the previous version, to the
+    second); None for a plan made from the request alone."""

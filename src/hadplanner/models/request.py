@@ -292,6 +292,16 @@ class Settings(Model):
                                        "treatment-free days between cycles (label: 14)")] = 14
     max_cycles: Annotated[Whole, bounded(1, 10, "cycles",
                                          "cycles in one request (label: at most 5)")] = 5
+    max_interruption_days: Annotated[Whole, bounded(0, 28, "days",
+                                                    "longest interruption that continues "
+                                                    "the same cycle (label: 7)")] = 7
+    """An interruption up to this long continues the cycle to 28 days of infusion in
+    total; a longer one ends the cycle and starts a new one (label)."""
+    hospital_restart_h: Annotated[Real, bounded(0, 168, "h",
+                                                "interruption after which the restart is "
+                                                "supervised in hospital (label: 4 h)")] = 4.0
+    """After an interruption this long or longer, the first bag is hung in hospital (the
+    ward or the day hospital), with premedication (label)."""
 
     @field_validator("grid_minutes")
     @classmethod
@@ -318,13 +328,64 @@ class Settings(Model):
         return self
 
 
+class Interval(Model):
+    """A closed interval ``[start, end]`` of real time (an interruption, a readmission)."""
+
+    start: LocalInstant
+    end: LocalInstant
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Interval:
+        if self.end <= self.start:
+            raise ValueError(f"ends ({self.end.isoformat(timespec='minutes')}) before it starts "
+                             f"({self.start.isoformat(timespec='minutes')})")
+        return self
+
+
+class DoseOrder(Model):
+    """A rate ordered by the haematologist, from the start of a bag to the cycle's end.
+
+    It replaces the regimen's rate and its later steps in that cycle (a new order
+    changes it again); ``start`` is the first bag hung at the new rate.
+    """
+
+    start: LocalInstant
+    rate_ug_per_day: Annotated[Real, bounded(0.01, 1000, "ug/day",
+                                             "a daily dose (blinatumomab: 9 or 28 ug/day)")]
+    ordered_at: LocalInstant | None = None
+    """When the haematologist ordered it (the event's instant)."""
+
+
 class CycleRequest(Model):
-    """One cycle to plan: its number, T0 and the regimen's name in the drug catalogue."""
+    """One cycle to plan: its number, T0 and the regimen's name in the drug catalogue.
+
+    Events recorded during the cycle (``register.replan``) add the interruptions (no
+    drug flows; the cycle's end moves by their total), the instant the infusion
+    stopped for good, and the rates ordered by the haematologist.
+    """
 
     number: Annotated[Whole, bounded(1, 10, "", "cycle number (label: at most 5 cycles)")]
     start: LocalInstant
     """T0: the first bag is hung by the ward at this instant (aware, Europe/Paris)."""
     regimen: Text = Field(min_length=1, max_length=80)
+    interruptions: tuple[Interval, ...] = Field(default=(), max_length=50)
+    """Gaps in the infusion, in time order, each at most ``max_interruption_days``."""
+    stopped_at: LocalInstant | None = None
+    """The infusion ended for good here, before 28 days of infusion."""
+    dose_changes: tuple[DoseOrder, ...] = Field(default=(), max_length=50)
+    """Rates ordered during the cycle, in time order."""
+    hospital_changes: tuple[LocalInstant, ...] = Field(default=(), max_length=50)
+    """Bag changes done in hospital (the patient comes to the day hospital, or the ward)
+    because the change mode could not make them (the HAD unavailable that day)."""
+
+    def infusion_end(self, cycle_days: int) -> dt.datetime:
+        """T0 + ``cycle_days`` days of infusion (real hours) + the interruptions, or the stop."""
+        if self.stopped_at is not None:
+            return self.stopped_at
+        gaps = sum((i.end.astimezone(UTC) - i.start.astimezone(UTC)
+                    for i in self.interruptions), dt.timedelta(0))
+        return (self.start.astimezone(UTC) + dt.timedelta(days=cycle_days) + gaps
+                ).astimezone(PARIS)
 
 
 class Request(Model):
@@ -344,6 +405,9 @@ class Request(Model):
     had: Text | None = Field(default=None, max_length=60)
     """The HAD the coordinator has chosen (an id of the territory's hads.yaml);
     None: the pathway chooses. Checked to exist and to be able to take the patient."""
+    ward_periods: tuple[Interval, ...] = Field(default=(), max_length=50)
+    """Unplanned readmissions (admission, discharge), in time order: the ward hangs
+    every bag changed in one, discharge included."""
 
     @field_validator("settings", mode="before")
     @classmethod
@@ -401,21 +465,93 @@ class Request(Model):
             if b.number <= a.number:
                 raise ValueError(
                     f"cycle {b.number} is listed after cycle {a.number}: list cycles in order")
+            if a.stopped_at is not None:
+                # Label: an interruption of more than max_interruption_days starts a new
+                # cycle; the interruption takes the place of the days off.
+                least = dt.timedelta(days=s.max_interruption_days)
+                if b.start.astimezone(UTC) - a.stopped_at.astimezone(UTC) <= least:
+                    raise ValueError(
+                        f"cycle {b.number} (start {b.start.isoformat(timespec='minutes')}) "
+                        f"follows cycle {a.number}, stopped at "
+                        f"{a.stopped_at.isoformat(timespec='minutes')}: a new cycle starts "
+                        f"after an interruption of more than {s.max_interruption_days} days")
+                continue
+            moved = sum((i.end.astimezone(UTC) - i.start.astimezone(UTC)
+                         for i in a.interruptions), dt.timedelta(0))
             # The days off are calendar days: a cycle started at the same wall-clock
             # time 42 days later is accepted even when a DST change made cycle 1
             # end an hour later on the wall clock (672 real hours); the earlier of
             # the real-hour and the wall-clock bound applies.
-            real = (a.start.astimezone(UTC) + gap).astimezone(PARIS)
+            # Interruptions move the cycle's end, and the days off after it, by their total.
+            real = (a.start.astimezone(UTC) + gap + moved).astimezone(PARIS)
             local = a.start.astimezone(PARIS)
             wall = (local.replace(tzinfo=None) + gap).replace(tzinfo=PARIS)
+            if moved:
+                wall = (wall.astimezone(UTC) + moved).astimezone(PARIS)
             earliest = min(real, wall)
             if b.start < earliest:
-                what = ("overlaps" if b.start < (a.start.astimezone(UTC) + gap
+                what = ("overlaps" if b.start < (a.start.astimezone(UTC) + gap + moved
                         - dt.timedelta(hours=24 * s.off_days)) else "is closer than")
                 raise ValueError(
                     f"cycle {b.number} (start {b.start.isoformat(timespec='minutes')}) {what} "
                     f"cycle {a.number} plus its {s.off_days} days off: it may start at "
                     f"{earliest.isoformat(timespec='minutes')} at the earliest")
+        return self
+
+    @model_validator(mode="after")
+    def _events_consistent(self) -> Request:
+        """Interruptions, stops, ordered rates and readmissions fit their cycles."""
+        s = self.settings
+
+        def at(t: dt.datetime) -> str:
+            return t.isoformat(timespec="minutes")
+
+        for c in self.cycles:
+            where = f"cycle {c.number}"
+            end = c.start
+            gaps = dt.timedelta(0)
+            for i, gap in enumerate(c.interruptions):
+                end = (c.start.astimezone(UTC) + dt.timedelta(days=s.cycle_days) + gaps)
+                if gap.start <= c.start or gap.start >= end:
+                    raise ValueError(
+                        f"{where}: interruptions[{i}] starts {at(gap.start)}, outside the "
+                        f"infusion ({at(c.start)} to {at(end.astimezone(PARIS))})")
+                if i and gap.start <= c.interruptions[i - 1].end:
+                    raise ValueError(
+                        f"{where}: interruptions[{i}] starts {at(gap.start)}, not after the "
+                        f"previous one ends ({at(c.interruptions[i - 1].end)})")
+                length = gap.end.astimezone(UTC) - gap.start.astimezone(UTC)
+                if length > dt.timedelta(days=s.max_interruption_days):
+                    raise ValueError(
+                        f"{where}: interruptions[{i}] lasts more than "
+                        f"{s.max_interruption_days} days: that ends the cycle (stopped_at) and "
+                        "starts a new one")
+                gaps += length
+            full = c.start.astimezone(UTC) + dt.timedelta(days=s.cycle_days) + gaps
+            if c.stopped_at is not None:
+                last = c.interruptions[-1].end if c.interruptions else c.start
+                if c.stopped_at <= last or c.stopped_at > full:
+                    raise ValueError(
+                        f"{where}: stopped_at {at(c.stopped_at)} is not during the infusion "
+                        f"(after {at(last)}, at the latest {at(full.astimezone(PARIS))})")
+            stop = c.infusion_end(s.cycle_days)
+            for i, t in enumerate(c.hospital_changes):
+                if not c.start < t < stop:
+                    raise ValueError(f"{where}: hospital_changes[{i}] {at(t)} is not during the "
+                                     f"infusion ({at(c.start)} to {at(stop)})")
+            for i, order in enumerate(c.dose_changes):
+                if not c.start <= order.start < stop or any(
+                        g.start < order.start < g.end for g in c.interruptions):
+                    raise ValueError(
+                        f"{where}: dose_changes[{i}] starts {at(order.start)}, when no drug "
+                        f"of the cycle flows ({at(c.start)} to {at(stop)})")
+                if i and order.start <= c.dose_changes[i - 1].start:
+                    raise ValueError(f"{where}: dose_changes[{i}] is not after the previous one")
+        for i, period in enumerate(self.ward_periods[1:], start=1):
+            if period.start <= self.ward_periods[i - 1].end:
+                raise ValueError(
+                    f"ward_periods[{i}] starts {at(period.start)}, not after the previous "
+                    f"discharge ({at(self.ward_periods[i - 1].end)})")
         return self
 
     @property

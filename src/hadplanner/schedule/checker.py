@@ -12,6 +12,29 @@ What is in a bag is recomputed from the drug catalogue: volume = pump rate x
 (duration + overfill), reconstituted drug = dose / concentration, the
 catalogue's stabiliser volume, NaCl the rest (never negative), the whole no
 more than the NaCl bag; the expiry is preparation + stability.
+
+Events (interruptions, readmissions, stops, ordered rates; ``register.replan``)
+are read from the request too:
+
+- the bags follow each other without a gap except exactly the cycle's declared
+  interruptions (the plan's list must be the request's); the cycle ends after
+  ``cycle_days`` x 24 h of *infusion* (T0 + 672 h + the interruptions), or at
+  its stop; the bags' infusion adds up to that;
+- the dose steps and the end of the inpatient period are infusion times: they
+  move by the interruptions before them; an ordered rate applies from its
+  instant to the cycle's end;
+- during a readmission the ward hangs every bag; the first bag after an
+  interruption of ``hospital_restart_h`` or more is hung in hospital (the
+  ward, or the day hospital in its hours); after a shorter one, and at the
+  cycle's declared ``hospital_changes``, the hospital may hang it too (the
+  patient comes in when the change mode cannot);
+- a bag stopped before the end it was made for (``planned_end``) is checked as
+  made (volumes, dose, stability, shortest bag) and infuses until ``end``: it
+  started before the plan's ``frozen_until`` (history), or it stops at a dose
+  step or at the cycle's end (a bag made for ``min_bag_h`` where less is left);
+- instants before ``frozen_until`` are history: the calendars are asked
+  without the exceptional closures there (events add closures from their
+  instant on; what happened before was checked by the previous version).
 """
 
 from __future__ import annotations
@@ -108,6 +131,21 @@ def _contents(bag: Bag, dur: float, ov: float, dose: float, drug: Drug) -> list[
     return out
 
 
+def _infused_at(t0: dt.datetime, hours: float,
+                gaps: list[tuple[dt.datetime, dt.datetime]]) -> dt.datetime:
+    """The instant ``hours`` of infusion after T0: each gap starting at or before the
+    instant reached so far pushes it by the gap's length."""
+    t = _u(t0) + dt.timedelta(hours=hours)
+    for a, b in gaps:
+        if _u(a) <= t:
+            t += _u(b) - _u(a)
+    return t
+
+
+def _plain(settings_window: object) -> object:
+    return settings_window.model_copy(update={"closed": ()})  # type: ignore[attr-defined]
+
+
 def check_plan(plan: Plan, request: Request, transport_h: float | None = None) -> list[Violation]:
     """Every violation of the spec's invariants by ``plan`` for ``request`` (empty: safe).
 
@@ -122,7 +160,18 @@ def check_plan(plan: Plan, request: Request, transport_h: float | None = None) -
     st = request.settings
     drug = load_drug(request.drug)
     cal = calendars_from_settings(st)
+    # The calendars of history: the same hours and holidays, no exceptional closure.
+    past_cal = calendars_from_settings(st.model_copy(update={
+        "production": _plain(st.production), "day_hospital": _plain(st.day_hospital),
+        "had_nurse": _plain(st.had_nurse)}))
+    frozen = _u(plan.frozen_until) if plan.frozen_until is not None else None
+
+    def cal_at(t: dt.datetime):  # noqa: ANN202
+        return past_cal if frozen is not None and _u(t) < frozen else cal
+
     home_tr = resolve_transport_h(request) if transport_h is None else transport_h
+    restart_h = st.hospital_restart_h
+    wards = [(_u(w.start), _u(w.end)) for w in request.ward_periods]
     out: list[Violation] = []
 
     def bad(c: int | None, b: int | None, rule: str, msg: str) -> None:
@@ -135,33 +184,72 @@ def check_plan(plan: Plan, request: Request, transport_h: float | None = None) -
     for cp, cr in zip(plan.cycles, request.cycles, strict=False):
         n = cp.number
         t0 = cr.start
-        t_end = _u(t0) + dt.timedelta(days=st.cycle_days)
+        gaps = [(i.start, i.end) for i in cr.interruptions]
+        full_end = _infused_at(t0, 24 * st.cycle_days, gaps)
+        t_end = _u(cr.stopped_at) if cr.stopped_at is not None else full_end
         steps, reg = _rates(request, cr.regimen, t0, st.cycle_days)
+        steps = [(_infused_at(t0, _h(t0, t), gaps), r) for t, r in steps]
+        for order in cr.dose_changes:  # an ordered rate replaces the regimen's from then on
+            steps = [(t, r) for t, r in steps if t < _u(order.start)]
+            steps.append((_u(order.start), order.rate_ug_per_day))
         ndays = min(reg.inpatient_days_for(cr.number), st.cycle_days)
-        inp_end = _u(t0) + dt.timedelta(days=ndays)
+        inp_end = _infused_at(t0, 24 * ndays, gaps)
         if cp.number != cr.number or cp.regimen != cr.regimen:
             bad(n, None, "cycle", f"planned cycle {cp.number}/{cp.regimen}, requested "
                 f"{cr.number}/{cr.regimen}")
         if _u(cp.start) != _u(t0) or _u(cp.end) != t_end:
-            bad(n, None, "cycle", f"cycle runs {_iso(cp.start)} - {_iso(cp.end)}, expected "
-                f"{_iso(t0)} + {st.cycle_days * 24} h")
+            what = f"stopped at {_iso(cr.stopped_at)}" if cr.stopped_at is not None else \
+                f"{_iso(t0)} + {st.cycle_days * 24} h" + (" + interruptions" if gaps else "")
+            bad(n, None, "cycle", f"cycle runs {_iso(cp.start)} - {_iso(cp.end)}, expected {what}")
         if _u(cp.inpatient_until) != inp_end:
             bad(n, None, "inpatient", f"inpatient until {_iso(cp.inpatient_until)}, expected "
-                f"{ndays} days after T0")
+                f"{ndays} days of infusion after T0")
+        declared = [(_u(p.start), _u(p.end)) for p in cp.interruptions]
+        if declared != [(_u(a), _u(b)) for a, b in gaps]:
+            bad(n, None, "interruption", f"the plan declares {len(declared)} interruptions, "
+                f"the request {len(gaps)} (or other instants)")
+        if (cp.stopped_at is None) != (cr.stopped_at is None) or (
+                cp.stopped_at is not None and cr.stopped_at is not None
+                and _u(cp.stopped_at) != _u(cr.stopped_at)):
+            bad(n, None, "stop", f"the plan says stopped at {cp.stopped_at}, the request "
+                f"{cr.stopped_at}")
+        for period in cp.ward_periods:
+            if (_u(period.start), _u(period.end)) not in wards:
+                bad(n, None, "ward", f"readmission {_iso(period.start)} - {_iso(period.end)} is "
+                    "not in the request")
         if not cp.bags:
             bad(n, None, "continuity", "no bags")
             continue
-        # continuity
+        # continuity: no gap but the declared interruptions, each used once
         if _u(cp.bags[0].start) != _u(t0):
             bad(n, 1, "continuity", f"first bag starts {_iso(cp.bags[0].start)}, not T0 "
                 f"{_iso(t0)}")
         if _u(cp.bags[-1].end) != t_end:
             bad(n, len(cp.bags), "continuity", f"last bag ends {_iso(cp.bags[-1].end)}, not "
-                "T0 + cycle")
-        for a, b in zip(cp.bags, cp.bags[1:], strict=False):
-            if _u(b.start) != _u(a.end):
-                bad(n, b.index, "continuity", f"starts {_iso(b.start)}, previous bag ends "
-                    f"{_iso(a.end)}")
+                "T0 + cycle" + (" + interruptions" if gaps else "")
+                + (" (its stop)" if cr.stopped_at is not None else ""))
+        gap_set = {(_u(a), _u(b)) for a, b in gaps}
+        used: set[tuple[dt.datetime, dt.datetime]] = set()
+        after_gap: dict[int, dt.datetime] = {}  # bag index -> start of the gap just before it
+        for x, y in zip(cp.bags, cp.bags[1:], strict=False):
+            if _u(y.start) == _u(x.end):
+                continue
+            if (_u(x.end), _u(y.start)) in gap_set:
+                used.add((_u(x.end), _u(y.start)))
+                after_gap[y.index] = _u(x.end)
+            else:
+                bad(n, y.index, "continuity", f"starts {_iso(y.start)}, previous bag ends "
+                    f"{_iso(x.end)}" + (" and no interruption is declared between"
+                                        if _u(y.start) > _u(x.end) else ""))
+        for g0, g1 in sorted(gap_set - used):
+            bad(n, None, "interruption", f"declared {_iso(g0)} - {_iso(g1)}, but the bags do not "
+                "stop then")
+        infused = sum(_h(x.start, x.end) for x in cp.bags)
+        expected_h = _h(t0, t_end) - sum(_h(g0, g1) for g0, g1 in gaps)
+        if abs(infused - expected_h) > _EPS_H or (cr.stopped_at is None and abs(
+                infused - 24 * st.cycle_days) > _EPS_H):
+            bad(n, None, "infusion", f"the bags infuse {infused:g} h, expected "
+                f"{24 * st.cycle_days} h" + (" until the stop" if cr.stopped_at else ""))
         for i, bag in enumerate(cp.bags, start=1):
             for t in (bag.prepared_at, bag.start, bag.end):
                 if t.tzinfo is None:
@@ -169,28 +257,40 @@ def check_plan(plan: Plan, request: Request, transport_h: float | None = None) -
             if bag.index != i:
                 bad(n, i, "index", f"numbered {bag.index}")
             s, e, p = _u(bag.start), _u(bag.end), _u(bag.prepared_at)
+            made_e = _u(bag.planned_end) if bag.planned_end is not None else e
             dur = _h(s, e)
             if dur <= 0:
                 bad(n, i, "duration", f"ends {_iso(bag.end)} before it starts")
                 continue
             if abs(dur - bag.duration_h) > _EPS_H:
                 bad(n, i, "duration", f"says {bag.duration_h} h, lasts {dur} h")
-            if dur > st.max_bag_h + _EPS_H:
-                bad(n, i, "max bag", f"{dur:g} h > {st.max_bag_h:g} h")
-            if dur < st.min_bag_h - _EPS_H:
-                bad(n, i, "min bag", f"{dur:g} h < {st.min_bag_h:g} h")
-            ov = st.overfill_h if dur <= st.overfill_max_bag_h + _EPS_H else 0.0
+            if bag.planned_end is not None:
+                if made_e <= e:
+                    bad(n, i, "stopped bag", f"made until {_iso(bag.planned_end)}, not after "
+                        f"its end {_iso(bag.end)}")
+                if not ((frozen is not None and s < frozen) or e == t_end
+                        or any(e == c for c, _ in steps[1:])):
+                    bad(n, i, "stopped bag", "stopped before the end it was made for, but "
+                        "neither history nor stopped at a dose step or the cycle's end")
+            made = _h(s, made_e)  # what the pharmacy compounded
+            if made > st.max_bag_h + _EPS_H:
+                bad(n, i, "max bag", f"{made:g} h > {st.max_bag_h:g} h")
+            if made < st.min_bag_h - _EPS_H:
+                bad(n, i, "min bag", f"{made:g} h < {st.min_bag_h:g} h")
+            ov = st.overfill_h if made <= st.overfill_max_bag_h + _EPS_H else 0.0
             if abs(bag.overfill_h - ov) > _EPS_H:
-                bad(n, i, "overfill", f"{bag.overfill_h:g} h for a {dur:g} h bag, expected "
+                bad(n, i, "overfill", f"{bag.overfill_h:g} h for a {made:g} h bag, expected "
                     f"{ov:g} h")
-            age = _h(p, e) + ov
+            age = _h(p, made_e) + ov
             if age > st.stability_h + _EPS_H:
-                bad(n, i, "stability", f"prepared {_iso(bag.prepared_at)}, ends "
-                    f"{_iso(bag.end)} (+{ov:g} h overfill): {age:g} h > {st.stability_h:g} h")
-            if not cal.production.contains(bag.prepared_at):
+                bad(n, i, "stability", f"prepared {_iso(bag.prepared_at)}, made to end "
+                    f"{_iso(made_e.astimezone(bag.start.tzinfo))} (+{ov:g} h overfill): "
+                    f"{age:g} h > {st.stability_h:g} h")
+            production = cal_at(bag.prepared_at).production
+            if not production.contains(bag.prepared_at):
                 bad(n, i, "production", f"prepared {_iso(bag.prepared_at)} outside production "
                     "windows")
-            elif not cal.production.on_slot(bag.prepared_at, st.prep_slot_min):
+            elif not production.on_slot(bag.prepared_at, st.prep_slot_min):
                 bad(n, i, "prep slot", f"prepared {_iso(bag.prepared_at)}, not on the "
                     f"{st.prep_slot_min} min slot grid from the window's opening")
             expiry = p + dt.timedelta(hours=st.stability_h)
@@ -198,15 +298,22 @@ def check_plan(plan: Plan, request: Request, transport_h: float | None = None) -
                 bad(n, i, "expiry", f"expires {_iso(bag.expires_at)}, prepared "
                     f"{_iso(bag.prepared_at)} + {st.stability_h:g} h is {_iso(expiry)}")
             # who hangs it
-            expected = "inpatient" if (i == 1 or s <= inp_end) else request.change_mode
-            if str(bag.changed_by) != expected:
-                bad(n, i, "who", f"changed by {bag.changed_by}, expected {expected} at "
-                    f"{_iso(bag.start)}")
-            if i > 1 and expected != "inpatient" and not cal.of(expected).contains(bag.start):
-                bad(n, i, "change window", f"{expected} cannot change a bag at "
-                    f"{_iso(bag.start)}")
-            tr = st.transport_hospital_h if expected in ("inpatient", "day_hospital") \
-                else home_tr
+            if i == 1 or s <= inp_end or any(a <= s <= b for a, b in wards):
+                allowed = {"inpatient"}
+            elif i in after_gap and _h(after_gap[i], s) >= restart_h - _EPS_H:
+                allowed = {"inpatient", "day_hospital"}  # a supervised restart, in hospital
+            elif i in after_gap or any(_u(h) == s for h in cr.hospital_changes):
+                allowed = {request.change_mode, "inpatient", "day_hospital"}
+            else:
+                allowed = {request.change_mode}
+            who = str(bag.changed_by)
+            if who not in allowed:
+                bad(n, i, "who", f"changed by {bag.changed_by}, expected "
+                    f"{' or '.join(sorted(allowed))} at {_iso(bag.start)}")
+            if i > 1 and who != "inpatient" and not cal_at(bag.start).of(who).contains(
+                    bag.start):
+                bad(n, i, "change window", f"{who} cannot change a bag at {_iso(bag.start)}")
+            tr = st.transport_hospital_h if who in ("inpatient", "day_hospital") else home_tr
             if _h(p, s) < tr - _EPS_H:
                 bad(n, i, "transport", f"prepared {_iso(bag.prepared_at)}, hung "
                     f"{_iso(bag.start)}: less than {tr:g} h transport")
@@ -218,13 +325,13 @@ def check_plan(plan: Plan, request: Request, transport_h: float | None = None) -
             rate = [r for t, r in steps if t <= s][-1]
             if abs(bag.rate_ug_per_day - rate) > _EPS_UG:
                 bad(n, i, "rate", f"{bag.rate_ug_per_day} ug/day, regimen gives {rate} at start")
-            dose = bag.rate_ug_per_day * (dur + ov) / 24.0
+            dose = bag.rate_ug_per_day * (made + ov) / 24.0
             if abs(bag.dose_ug - dose) > _EPS_UG:
                 bad(n, i, "dose", f"{bag.dose_ug} ug, expected {dose}")
             vials = math.ceil(dose / st.vial_ug - 1e-9)
             if bag.vials != vials:
                 bad(n, i, "vials", f"{bag.vials} vials for {dose:.3f} ug, expected {vials}")
-            for v in _contents(bag, dur, ov, dose, drug):
+            for v in _contents(bag, made, ov, dose, drug):
                 bad(n, i, "contents", v)
     allbags = [b for c in plan.cycles for b in c.bags]
     if plan.totals.bags != len(allbags) or plan.totals.vials != sum(b.vials for b in allbags):

@@ -28,6 +28,32 @@ away from the edges (``settings.edge_margin_minutes``) when that still
 satisfies stability, otherwise ``P(s)``. ``tests/schedule`` checks this
 against a brute force over every slot.
 
+Segments (re-planning from an event, ``register.replan``). A cycle with
+interruptions is planned piece by piece between them (:func:`segments_of`),
+and a re-plan plans the rest of a cycle from a restart instant ``S`` (a
+:class:`Segment`): node 0 is ``S``, its bag hung by a given changer (the ward,
+the day hospital after a restart of 4 h or more, the change mode otherwise:
+:func:`first_changer`); readmissions make the ward the changer at the nodes
+they cover; the dose steps and the end are the spec's, already moved by the
+interruptions (infusion time). Event instants are real (10:07), so the
+segment's grid is the gcd of ``grid_minutes`` and the offsets from ``T0`` of
+``S``, the end, the steps, the inpatient end and the readmissions inside
+(:func:`_segment_grid`): every instant that matters is a node, and so is every
+node of the ``T0`` grid; a whole-minute event gives a 1-minute grid at worst
+(some 40,000 nodes, tens of milliseconds). A plan of an ordinary cycle keeps
+its grid and its plan.
+
+No bag of a segment may be prepared before ``prep_from`` (the event's
+instant: nothing is compounded in the past). The argument above still holds:
+the feasible ``p`` are the slots in ``[max(prep_from, e + ov - stability),
+s - transport]``, non-empty iff the latest slot ``P(s) <= s - transport``
+satisfies both ``P(s) >= prep_from`` and ``P(s) >= e + ov - stability``. The
+first condition depends on ``s`` alone, so a start with ``P(s) < prep_from``
+is simply no start (its ``P`` becomes "no slot") and the rest is unchanged;
+the choice away from the edges takes the calm slot only when it is not before
+``prep_from`` either. ``tests/schedule/test_segments.py`` checks this against
+the brute force with a lower bound.
+
 Shortest bag. ``min_bag_h`` (24 h by default) is a lower bound on every arc,
 the first and the last bag included. When the dose step, the end of the
 cycle, or a first bag prepared long before ``T0`` leaves no plan with bags
@@ -93,6 +119,7 @@ from hadplanner.models.plan import (
     Baseline,
     ChangedBy,
     CyclePlan,
+    Period,
     Plan,
 )
 from hadplanner.models.request import PARIS, UTC, Request, Settings
@@ -229,12 +256,16 @@ def _local_seconds(times: np.ndarray) -> np.ndarray:
 
 @dataclass(frozen=True)
 class _Who:
-    """Who hangs a bag at each node: the ward in the inpatient period, then the change mode."""
+    """Who hangs a bag at each node: the ward in the inpatient period (and readmissions),
+    then the change mode; node 0 by ``first`` when given (a segment's first bag)."""
 
     inpatient: np.ndarray
     mode: str
+    first: str | None = None
 
     def __getitem__(self, k: int) -> str:
+        if k == 0 and self.first is not None:
+            return self.first
         return "inpatient" if self.inpatient[k] else self.mode
 
     def __len__(self) -> int:
@@ -257,6 +288,22 @@ class _Grid:
     next_change: np.ndarray
 
 
+@dataclass(frozen=True)
+class Segment:
+    """A piece of a cycle planned on its own: ``start`` to ``end`` without a gap.
+
+    The first bag is hung at ``start`` by ``first_by`` (the ward, the day hospital
+    or the change mode: :func:`first_changer`); no bag of the segment is prepared
+    before ``prep_from`` (the instant of the event re-planned from: a bag cannot
+    have been compounded in the past).
+    """
+
+    start: dt.datetime
+    end: dt.datetime
+    first_by: str = "inpatient"
+    prep_from: dt.datetime | None = None
+
+
 def _hours_s(h: float) -> int:
     return int(round(h * 3600))
 
@@ -265,24 +312,62 @@ def _ceil_s(h: float) -> int:
     return math.ceil(h * 3600 - 1e-6)
 
 
-def _build_grid(spec: CycleSpec, cal: Calendars, settings: Settings) -> _Grid:
+def _epoch(t: dt.datetime) -> int:
+    return int(t.astimezone(UTC).timestamp())
+
+
+def _segment_grid(g: int, spec: CycleSpec, seg: Segment) -> int:
+    """The grid of a segment: the gcd of the request's grid and every instant's offset from T0.
+
+    The segment's start and end, the dose steps and the end of the inpatient
+    period inside it, the admissions and discharges meeting it: all are nodes,
+    and so is every node of the grid anchored at T0 (``g`` divides itself). A
+    plan on this grid is optimal over those instants; event instants are whole
+    minutes, so the grid is one minute at the finest.
+    """
+    ref = _epoch(spec.t0)
+    a, b = _epoch(seg.start), _epoch(seg.end)
+    offsets = [a, b, _epoch(spec.inpatient_end)]
+    offsets += [_epoch(t) for t, _ in spec.steps if a < _epoch(t) < b]
+    offsets += [_epoch(x) for w in spec.ward for x in w if a < _epoch(x) < b]
+    for x in offsets:
+        g = math.gcd(g, x - ref)
+    return g
+
+
+def _build_grid(spec: CycleSpec, cal: Calendars, settings: Settings,
+                seg: Segment | None = None) -> _Grid:
+    """The nodes of a cycle (``seg`` None) or of a segment of it, and what each allows.
+
+    With a segment: nodes from its start to its end on :func:`_segment_grid`,
+    node 0 hung by ``seg.first_by``, readmissions hung by the ward, and a
+    production slot before ``seg.prep_from`` is no slot (see the module
+    docstring: the latest slot still decides).
+    """
     g = settings.grid_minutes * 60
-    t0 = int(spec.t0.astimezone(UTC).timestamp())
-    total = int(spec.t_end.astimezone(UTC).timestamp()) - t0
+    start, end = (spec.t0, spec.t_end) if seg is None else (seg.start, seg.end)
+    if seg is not None:
+        g = _segment_grid(g, spec, seg)
+    t0 = _epoch(start)
+    total = _epoch(end) - t0
     if total % g:
         raise ValueError(f"cycle length {total} s is not a multiple of the grid {g} s")
     n = total // g
     times = t0 + g * np.arange(n + 1, dtype=np.int64)
-    inp_end = int(spec.inpatient_end.astimezone(UTC).timestamp())
+    inp_end = _epoch(spec.inpatient_end)
 
     mode = spec.change_mode
     k_inp = times <= inp_end
-    k_inp[0] = True
-    lo_t = spec.t0 - dt.timedelta(days=2)
-    hi_t = spec.t_end + dt.timedelta(days=1)
+    for adm, dis in spec.ward:  # readmissions: the ward changes the bags, discharge included
+        k_inp |= (times >= _epoch(adm)) & (times <= _epoch(dis))
+    first = None if seg is None else seg.first_by
+    k_inp[0] = first in (None, "inpatient")
+    lo_t = start - dt.timedelta(days=2)
+    hi_t = end + dt.timedelta(days=1)
     co, cc = _window_arrays(cal.of(mode), lo_t, hi_t)
     valid = _inside(co, cc, times)
     valid |= k_inp
+    valid[0] = True  # T0 (the ward), or a segment's start (its caller checked first_by)
     valid[n] = True
 
     # Transport rounds up to the second (a plan never relies on a fraction of a
@@ -290,17 +375,26 @@ def _build_grid(spec: CycleSpec, cal: Calendars, settings: Settings) -> _Grid:
     hosp = _ceil_s(settings.transport_hospital_h)
     home = _ceil_s(spec.transport_h)
     tr = np.where(k_inp | (mode == "day_hospital"), hosp, home).astype(np.int64)
+    if first is not None:
+        tr[0] = hosp if first in ("inpatient", "day_hospital") else home
     q = times - tr
     back = dt.timedelta(hours=settings.stability_h + max(settings.transport_hospital_h,
                                                          spec.transport_h) + 48)
     step = settings.prep_slot_min * 60
-    prep = _latest_slot(_slot_arrays(cal.production, spec.t0 - back, spec.t_end, step), step, q)
+    prep = _latest_slot(_slot_arrays(cal.production, start - back, end, step), step, q)
     m = settings.edge_margin_minutes * 60
-    prep_calm = _latest_slot(_slot_arrays(cal.production, spec.t0 - back, spec.t_end, step, m),
+    prep_calm = _latest_slot(_slot_arrays(cal.production, start - back, end, step, m),
                              step, q)
+    if seg is not None and seg.prep_from is not None:
+        lowest = _epoch(seg.prep_from)
+        prep[prep < lowest] = _NO_PREP
+        prep_calm[prep_calm < lowest] = _NO_PREP
 
-    rates = [r for _, r in spec.steps]
-    change_s = [int(t.astimezone(UTC).timestamp()) for t, _ in spec.steps[1:]]
+    # The rate in force at the start, then the dose steps strictly inside.
+    cur = max([i for i, (t, _) in enumerate(spec.steps) if _epoch(t) <= t0], default=0)
+    inside = [(_epoch(t), r) for t, r in spec.steps[cur + 1:] if _epoch(t) < _epoch(end)]
+    rates = [spec.steps[cur][1]] + [r for _, r in inside]
+    change_s = [c for c, _ in inside]
     rate_idx = np.zeros(n + 1, dtype=np.int64)
     next_change = np.full(n + 1, n, dtype=np.int64)
     for i, c in enumerate(change_s):
@@ -311,8 +405,8 @@ def _build_grid(spec: CycleSpec, cal: Calendars, settings: Settings) -> _Grid:
     for c in reversed(change_s):
         kc = (c - t0) // g
         next_change[:kc] = kc
-    return _Grid(g, n, times, _Who(k_inp, mode), valid, prep, prep_calm, rate_idx, rates,
-                 next_change)
+    return _Grid(g, n, times, _Who(k_inp, mode, first), valid, prep, prep_calm, rate_idx,
+                 rates, next_change)
 
 
 def _vials(rate: float, dur_s: int, ov_s: int, vial_ug: float) -> int:
@@ -390,12 +484,14 @@ def _regularity(gr: _Grid, spec: CycleSpec) -> tuple[np.ndarray, np.ndarray]:
     days = local // 86400
     weekday = (days + 3) % 7  # 1970-01-01 was a Thursday
     tod = local - days * 86400
+    # T0's time of day (node 0's, except in a segment starting later)
+    tod0 = int(_local_seconds(np.array([_epoch(spec.t0)], dtype=np.int64))[0]) % 86400
     after = ~gr.who.inpatient
     after[gr.n] = False
     offpair = np.empty((len(_PAIR_DAYS), gr.n + 1), dtype=np.int64)
     for r, (a, b) in enumerate(_PAIR_DAYS):
         offpair[r] = after & (weekday != a) & (weekday != b)
-    offtime = (after & (tod != tod[0])).astype(np.int64)
+    offtime = (after & (tod != tod0)).astype(np.int64)
     return offpair, offtime
 
 
@@ -838,17 +934,89 @@ def _floor_diagnosis(spec: CycleSpec, gr: _Grid, st: Settings, free: Settings) -
             f"{_fmt(e)} ({why}); lower min_bag_h to {hours:g} h to plan it")
 
 
-def plan_cycle(spec: CycleSpec, calendars: Calendars, settings: Settings,
-               drug: Drug | None = None) -> CyclePlan:
-    """The optimal plan of one cycle (see the module docstring for the model).
+def first_changer(spec: CycleSpec, t: dt.datetime, calendars: Calendars, settings: Settings,
+                  stopped_since: dt.datetime | None = None) -> str:
+    """Who hangs the first bag of a segment at ``t`` (the rule the checker checks on its own).
+
+    The ward in the inpatient period and during a readmission; after an
+    interruption of ``hospital_restart_h`` or more (``stopped_since`` is its
+    start), the hospital: the day hospital when open at ``t``, else the ward;
+    otherwise the change mode.
+    """
+    u = _epoch(t)
+    if u <= _epoch(spec.inpatient_end) or any(_epoch(a) <= u <= _epoch(b) for a, b in spec.ward):
+        return "inpatient"
+    if stopped_since is not None and \
+            u - _epoch(stopped_since) >= _hours_s(settings.hospital_restart_h):
+        return "day_hospital" if calendars.day_hospital.contains(t) else "inpatient"
+    return spec.change_mode
+
+
+def segments_of(spec: CycleSpec, calendars: Calendars, settings: Settings) -> list[Segment]:
+    """The pieces of a cycle between its interruptions, each with who hangs its first bag."""
+    out = []
+    start, first = spec.t0, "inpatient"
+    for a, b in spec.interruptions:
+        out.append(Segment(start, a, first))
+        start, first = b, first_changer(spec, b, calendars, settings, a)
+    out.append(Segment(start, spec.t_end, first))
+    return out
+
+
+def _short_last_bag(spec: CycleSpec, calendars: Calendars, settings: Settings, drug: Drug,
+                    seg: Segment, index: int) -> Bag:
+    """The one bag of a last segment shorter than ``min_bag_h``: made for ``min_bag_h``,
+    stopped at the cycle's end (``planned_end``); prepared at the latest slot that
+    reaches it (the spec's shortest bag is a floor on what the pharmacy makes).
+    """
+    who = seg.first_by
+    s, e = _epoch(seg.start), _epoch(seg.end)
+    made = _hours_s(max(settings.min_bag_h, 0.0))
+    ov = _hours_s(settings.overfill_h) if made <= _hours_s(settings.overfill_max_bag_h) else 0
+    tr = _ceil_s(settings.transport_hospital_h if who in ("inpatient", "day_hospital")
+                 else spec.transport_h)
+    found = calendars.production.latest_slot_at_or_before(
+        dt.datetime.fromtimestamp(s - tr, PARIS), settings.prep_slot_min)
+    p = _epoch(found) if found is not None else _NO_PREP
+    lowest = _epoch(seg.prep_from) if seg.prep_from is not None else _NO_PREP
+    c = f"cycle {spec.number}: "
+    if p == _NO_PREP or p < lowest or s + made + ov - p > _hours_s(settings.stability_h):
+        raise InfeasiblePlanError(
+            f"{c}no production window can feed the last bag hung at {_fmt(s)}: a bag of "
+            f"{settings.min_bag_h:g} h (min_bag_h) must be prepared between "
+            f"{_fmt(max(lowest, s + made + ov - _hours_s(settings.stability_h)))} and "
+            f"{_fmt(s - tr)}")
+    if any(s < _epoch(t) < e for t, _ in spec.steps):
+        raise InfeasiblePlanError(f"{c}a dose change falls in the last {(e - s) / 3600:g} h, "
+                                  "shorter than min_bag_h")
+    rate = [r for t, r in spec.steps if _epoch(t) <= s][-1] if any(
+        _epoch(t) <= s for t, _ in spec.steps) else spec.steps[0][1]
+    bag = make_bag(index, dt.datetime.fromtimestamp(p, PARIS), seg.start,
+                   dt.datetime.fromtimestamp(s + made, PARIS), ov / 3600, rate, who, settings,
+                   drug)
+    return bag.model_copy(update={"end": seg.end.astimezone(PARIS), "duration_h": (e - s) / 3600,
+                                  "planned_end": bag.end})
+
+
+def plan_segment(spec: CycleSpec, calendars: Calendars, settings: Settings, drug: Drug,
+                 seg: Segment | None = None, first_index: int = 1) -> tuple[Bag, ...]:
+    """The optimal bags of a cycle (``seg`` None) or of one segment of it, numbered from
+    ``first_index``.
 
     Raises
     ------
     InfeasiblePlanError
         No safe plan exists; the message names the constraint and the instant.
     """
-    drug = drug or load_drug()
-    gr = _build_grid(spec, calendars, settings)
+    if seg is not None:
+        who = seg.first_by
+        if who != "inpatient" and not calendars.of(who).contains(seg.start):
+            raise InfeasiblePlanError(f"cycle {spec.number}: no {who} change window includes "
+                                      f"the restart at {_fmt(_epoch(seg.start))}")
+        length = _epoch(seg.end) - _epoch(seg.start)
+        if seg.end == spec.t_end and 0 < length < _hours_s(settings.min_bag_h):
+            return (_short_last_bag(spec, calendars, settings, drug, seg, first_index),)
+    gr = _build_grid(spec, calendars, settings, seg)
     _, path, edges = _solve(spec, gr, settings)
     ov_s = _hours_s(settings.overfill_h)
     ovmax = _hours_s(settings.overfill_max_bag_h)
@@ -862,11 +1030,49 @@ def plan_cycle(spec: CycleSpec, calendars: Calendars, settings: Settings,
         p = calm if (edges[i] == 0 and calm != _NO_PREP and e + ov - calm <= stab) \
             else int(gr.prep[a])
         bags.append(make_bag(
-            i + 1, dt.datetime.fromtimestamp(p, PARIS), dt.datetime.fromtimestamp(s, PARIS),
-            dt.datetime.fromtimestamp(e, PARIS), ov / 3600, gr.rates[int(gr.rate_idx[a])],
-            gr.who[a], settings, drug))
-    return CyclePlan(number=spec.number, regimen=spec.regimen, start=spec.t0, end=spec.t_end,
-                     inpatient_until=spec.inpatient_end, bags=tuple(bags))
+            first_index + i, dt.datetime.fromtimestamp(p, PARIS),
+            dt.datetime.fromtimestamp(s, PARIS), dt.datetime.fromtimestamp(e, PARIS),
+            ov / 3600, gr.rates[int(gr.rate_idx[a])], gr.who[a], settings, drug))
+    return tuple(bags)
+
+
+def _has_events(spec: CycleSpec) -> bool:
+    return bool(spec.interruptions or spec.stopped_at is not None or any(
+        _epoch(a) <= _epoch(spec.t_end) and _epoch(b) >= _epoch(spec.t0) for a, b in spec.ward))
+
+
+def cycle_plan(spec: CycleSpec, bags: tuple[Bag, ...]) -> CyclePlan:
+    """The :class:`CyclePlan` of a spec's bags, with its interruptions, readmissions and stop."""
+    t0, te = _epoch(spec.t0), _epoch(spec.t_end)
+    return CyclePlan(
+        number=spec.number, regimen=spec.regimen, start=spec.t0, end=spec.t_end,
+        inpatient_until=spec.inpatient_end, bags=bags,
+        interruptions=tuple(Period(start=a, end=b) for a, b in spec.interruptions),
+        ward_periods=tuple(Period(start=a, end=b) for a, b in spec.ward
+                           if _epoch(a) <= te and _epoch(b) >= t0),
+        stopped_at=spec.stopped_at)
+
+
+def plan_cycle(spec: CycleSpec, calendars: Calendars, settings: Settings,
+               drug: Drug | None = None) -> CyclePlan:
+    """The optimal plan of one cycle (see the module docstring for the model).
+
+    A cycle with interruptions, readmissions or a stop is planned piece by piece
+    (:func:`segments_of`): the pieces are independent, since no bag crosses an
+    interruption and each piece's ends are fixed.
+
+    Raises
+    ------
+    InfeasiblePlanError
+        No safe plan exists; the message names the constraint and the instant.
+    """
+    drug = drug or load_drug()
+    if not _has_events(spec):
+        return cycle_plan(spec, plan_segment(spec, calendars, settings, drug))
+    bags: list[Bag] = []
+    for seg in segments_of(spec, calendars, settings):
+        bags += plan_segment(spec, calendars, settings, drug, seg, len(bags) + 1)
+    return cycle_plan(spec, tuple(bags))
 
 
 def _baseline(request: Request, drug: Drug, calendars: Calendars,
@@ -918,8 +1124,12 @@ def plan_request(request: Request, drug: Drug | None = None, *,
     specs = cycle_specs(request, drug)
     check_bag_volumes(request.settings, drug, max(r for sp in specs for _, r in sp.steps))
     cycles = tuple(plan_cycle(spec, calendars, request.settings, drug) for spec in specs)
-    baseline = (_baseline(request, drug, calendars, specs) if with_baseline
-                else Baseline(feasible=False, reason="not computed"))
+    if any(_has_events(sp) for sp in specs):
+        baseline = Baseline(feasible=False, reason="not computed: the practice is not modelled "
+                            "with interruptions, stops or readmissions")
+    else:
+        baseline = (_baseline(request, drug, calendars, specs) if with_baseline
+                    else Baseline(feasible=False, reason="not computed"))
     plan = Plan(
         patient_id=request.patient.id,
         drug=request.drug,

@@ -7,6 +7,13 @@ default, so a cycle crossing the March change ends at 11:00+02:00 for a
 dose steps (the day-8 step-up at ``T0 + 7 x 24 h``), with the patient's rate
 (per m2 of body surface under the drug's weight threshold, capped at the
 flat dose).
+
+Events (``register.replan``) add to a cycle interruptions, a stop and ordered
+rates. Times of the regimen are then *infusion* times: the dose step of day 8
+comes after 7 x 24 h of infusion, the inpatient period lasts n x 24 h of
+infusion and the cycle ends after 28 x 24 h of it, so each moves by the
+interruptions before it (:func:`infusion_instant`); an ordered rate replaces
+the regimen's from its instant to the cycle's end.
 """
 
 from __future__ import annotations
@@ -48,10 +55,16 @@ class CycleSpec:
     steps: tuple[tuple[dt.datetime, float], ...]
     change_mode: str
     transport_h: float
+    interruptions: tuple[tuple[dt.datetime, dt.datetime], ...] = ()
+    """Declared gaps ``(start, end)`` in time order: no drug flows then."""
+    ward: tuple[tuple[dt.datetime, dt.datetime], ...] = ()
+    """Readmissions ``(admission, discharge)``: the ward changes the bags then."""
+    stopped_at: dt.datetime | None = None
+    """The infusion ends here for good (then ``t_end`` is this instant)."""
 
     @property
     def cycle_h(self) -> float:
-        """Real hours of infusion in the cycle."""
+        """Real hours from T0 to the end of the cycle (interruptions included)."""
         return (self.t_end.astimezone(UTC) - self.t0.astimezone(UTC)).total_seconds() / 3600
 
     @property
@@ -83,23 +96,59 @@ def patient_rate(step_ug_per_day: float, step_ug_per_m2: float, patient: Patient
     return round(min(step_ug_per_m2 * bsa, step_ug_per_day), 6)
 
 
+def infusion_instant(t0: dt.datetime, hours: float,
+                     interruptions: tuple[tuple[dt.datetime, dt.datetime], ...] = ()
+                     ) -> dt.datetime:
+    """The instant ``hours`` of infusion after ``t0``, the interruptions (in time order) skipped.
+
+    An interruption starting at or before the instant reached so far pushes it by
+    its length; one starting exactly then pushes it to the restart (no drug flows
+    during the interruption, so what happens "at" that infusion time happens when
+    the drug flows again).
+    """
+    t = t0.astimezone(UTC) + dt.timedelta(hours=hours)
+    for a, b in interruptions:
+        if a.astimezone(UTC) <= t:
+            t += b.astimezone(UTC) - a.astimezone(UTC)
+    return t.astimezone(PARIS)
+
+
 def cycle_spec(number: int, start: dt.datetime, regimen_name: str, regimen: Regimen,
                patient: Patient, drug: Drug, cycle_days: int, change_mode: str,
-               transport_h: float) -> CycleSpec:
-    """The :class:`CycleSpec` of one cycle."""
+               transport_h: float, *,
+               interruptions: tuple[tuple[dt.datetime, dt.datetime], ...] = (),
+               stopped_at: dt.datetime | None = None,
+               dose_orders: tuple[tuple[dt.datetime, float], ...] = (),
+               ward: tuple[tuple[dt.datetime, dt.datetime], ...] = ()) -> CycleSpec:
+    """The :class:`CycleSpec` of one cycle (with its events: see the module docstring)."""
     t0 = start.astimezone(PARIS)
-    t_end = add_hours(t0, 24 * cycle_days)
     n = min(regimen.inpatient_days_for(number), cycle_days)
     steps: list[tuple[dt.datetime, float]] = []
     for step in regimen.steps:
         if step.from_day > cycle_days:
             break
         rate = patient_rate(step.ug_per_day, step.ug_per_m2_per_day, patient, drug)
-        steps.append((add_hours(t0, 24 * (step.from_day - 1)), rate))
+        if interruptions:
+            steps.append((infusion_instant(t0, 24 * (step.from_day - 1), interruptions), rate))
+        else:
+            steps.append((add_hours(t0, 24 * (step.from_day - 1)), rate))
+    for t, rate in dose_orders:  # an order replaces the regimen's rate and later steps
+        steps = [x for x in steps if x[0].timestamp() < t.timestamp()] + [(t.astimezone(PARIS),
+                                                                           rate)]
+    if interruptions:
+        t_end = infusion_instant(t0, 24 * cycle_days, interruptions)
+        inpatient_end = infusion_instant(t0, 24 * n, interruptions)
+    else:
+        t_end = add_hours(t0, 24 * cycle_days)
+        inpatient_end = add_hours(t0, 24 * n)
+    if stopped_at is not None:
+        t_end = stopped_at.astimezone(PARIS)
+        steps = [x for x in steps if x[0].timestamp() < t_end.timestamp()]
     return CycleSpec(
         number=number, regimen=regimen_name, t0=t0, t_end=t_end, inpatient_days=n,
-        inpatient_end=add_hours(t0, 24 * n), steps=tuple(steps), change_mode=change_mode,
-        transport_h=transport_h,
+        inpatient_end=inpatient_end, steps=tuple(steps), change_mode=change_mode,
+        transport_h=transport_h, interruptions=tuple(interruptions), ward=tuple(ward),
+        stopped_at=stopped_at.astimezone(PARIS) if stopped_at is not None else None,
     )
 
 
@@ -119,8 +168,13 @@ def cycle_specs(request: Request, drug: Drug | None = None,
     """The cycle specifications of a request, in order."""
     drug = drug or load_drug(request.drug)
     tr = resolve_transport_h(request) if transport_h is None else transport_h
+    ward = tuple((w.start, w.end) for w in request.ward_periods)
     return [
         cycle_spec(c.number, c.start, c.regimen, drug.regimen(c.regimen), request.patient, drug,
-                   request.settings.cycle_days, request.change_mode, tr)
+                   request.settings.cycle_days, request.change_mode, tr,
+                   interruptions=tuple((i.start, i.end) for i in c.interruptions),
+                   stopped_at=c.stopped_at,
+                   dose_orders=tuple((o.start, o.rate_ug_per_day) for o in c.dose_changes),
+                   ward=ward)
         for c in request.cycles
     ]
