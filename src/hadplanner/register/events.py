@@ -27,7 +27,8 @@ from typing import Annotated, Any
 from pydantic import BeforeValidator, Field, model_validator
 
 from hadplanner.models.base import Model, Real, Text, bounded, parse_day, show
-from hadplanner.models.request import PARIS, UTC, Closure, local_instant
+from hadplanner.models.hours import Closure
+from hadplanner.models.request import PARIS, UTC, local_instant
 
 
 class EventKind(StrEnum):

@@ -203,15 +203,12 @@ def record_event(pseudonym: str, event: Any, *, user: str | None = None,
         Unknown patient; an event before the treatment's start or after its end,
         or in the frozen past of a recorded event.
     """
-    from hadplanner.register.replan import check_event
-
     who = current_user(user)
     with transaction(url) as s:
         p = _patient(s, pseudonym, lock=True)
         view = _view(s, p)
-        last = max((dt.datetime.fromisoformat(e["at"]) for e in view.events), default=None)
-        check_event(view.request, view.plan, event, after=last)
-        row = EventRow(patient_id=p.id, kind=str(event.kind), at=event.at,
+        _check_event(view, event)
+        row = EventRow(patient_id=p.id, kind=str(event.kind), at=event.instant,
                        event_json=event.model_dump_json(), applied_in_plan=None,
                        created_by=who)
         s.add(row)
@@ -219,6 +216,37 @@ def record_event(pseudonym: str, event: Any, *, user: str | None = None,
         _audit(s, who, "event.add", p.id, event_id=row.id, kind=str(event.kind),
                at=event.at.isoformat())
         return row.id
+
+
+def _stored_events(view: PatientView, pending_only: bool = True) -> list[tuple[int, Any]]:
+    from hadplanner.register.events import Event
+
+    return [(e["id"], Event.model_validate({k: v for k, v in e.items()
+                                            if k in Event.model_fields}))
+            for e in view.events if not pending_only or e["applied_in_plan"] is None]
+
+
+def _check_event(view: PatientView, event: Any) -> None:
+    """Refuse an event in the frozen past of another, or one no safe re-plan can follow.
+
+    The event is tried for real: the pending events, then this one, are re-planned
+    in memory (nothing is written); a bad event raises the re-planner's one line.
+    """
+    from hadplanner.register.replan import replan
+
+    recorded = _stored_events(view, pending_only=False)
+    if recorded:
+        last_id, last = max(recorded, key=lambda item: item[1].instant)
+        if event.instant < last.instant:
+            raise InputError(
+                f"event.at: {event.instant.isoformat(timespec='minutes')} is in the frozen past "
+                f"of event {last_id} ({last.kind}, {last.instant.isoformat(timespec='minutes')})"
+                ": record events in the order they happen")
+    request, plan = view.request, view.plan
+    for _id, pending in _stored_events(view):
+        result = replan(request, plan, pending)
+        request, plan = result.request, result.plan
+    replan(request, plan, event)
 
 
 @dataclass
@@ -239,7 +267,6 @@ def replan_patient(pseudonym: str, *, user: str | None = None, url: str | None =
 
     Every plan made passes the independent checker; the past of each event is frozen.
     """
-    from hadplanner.register.events import Event
     from hadplanner.register.replan import replan
 
     who = current_user(user)
@@ -247,15 +274,14 @@ def replan_patient(pseudonym: str, *, user: str | None = None, url: str | None =
         p = _patient(s, pseudonym, lock=True)
         view = _view(s, p)
         pending = [e for e in view.events if e["applied_in_plan"] is None]
+        events = dict(_stored_events(view))
         if not pending:
             raise InputError(f"patient {pseudonym!r}: no event to re-plan from "
                              "(record one with hadplanner event)")
         request, plan = view.request, view.plan
         diffs, notices = [], []
         for e in pending:
-            ev = Event.model_validate({k: v for k, v in e.items()
-                                       if k in Event.model_fields})
-            result = replan(request, plan, ev)
+            result = replan(request, plan, events[e["id"]])
             request, plan = result.request, result.plan
             diffs.append(result.diff)
             notices += list(result.notices)
@@ -272,8 +298,8 @@ def replan_patient(pseudonym: str, *, user: str | None = None, url: str | None =
                                    created_by=who))
                 _audit(s, who, "treatment.add", p.id, version=tv,
                        reason=f"events {[e['id'] for e in pending]}")
-            diff_json = json.dumps([d.as_dict() for d in diffs], ensure_ascii=False,
-                                   default=str)
+            diff_json = json.dumps([d.model_dump(mode="json") for d in diffs],
+                                   ensure_ascii=False, default=str)
             s.add(PlanRow(patient_id=p.id, version=version, treatment_version=tv,
                           plan_json=plan.model_dump_json(),
                           reason="events " + ", ".join(f"{e['id']}:{e['kind']}"
