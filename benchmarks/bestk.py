@@ -124,8 +124,8 @@ ABLATION = {
 }
 
 
-def ablation(data: CoveringData, k_max: int, time_limit_s: float = 10.0) -> None:
-    """k = 1..k_max with CP-SAT alone, the chosen parameters and each one undone."""
+def ablation(data: CoveringData, ks: list[int], time_limit_s: float = 10.0) -> None:
+    """Each k of ``ks`` with CP-SAT alone, the chosen parameters and each one undone."""
     import hadplanner.territory.best_authorisations as ba
 
     chosen = ba._parameters
@@ -141,7 +141,7 @@ def ablation(data: CoveringData, k_max: int, time_limit_s: float = 10.0) -> None
             red = ba.ReducedCovering.from_data(data)
             model = ba.CoveringModel(red)
             times, unproven, hint = [], [], ()
-            for k in range(1, k_max + 1):
+            for k in ks:
                 r = solve_max_covering(data, k, time_limit_s, hint=hint, backend="cp-sat",
                                        reduced=red, model=model)
                 times.append(r.wall_time_s)
@@ -150,7 +150,7 @@ def ablation(data: CoveringData, k_max: int, time_limit_s: float = 10.0) -> None
                     unproven.append(k)
         finally:
             ba._parameters = chosen
-        print(f"   {name:<42} worst {max(times):6.2f} s, k = 1: {times[0]:5.2f} s, "
+        print(f"   {name:<42} worst {max(times):6.2f} s, k = {ks[0]}: {times[0]:5.2f} s, "
               f"not proven at k = {unproven or '-'}")
 
 
@@ -173,9 +173,12 @@ def stress_instance(seed: int = 0) -> CoveringData:
     return data
 
 
-def stress(ks: list[int]) -> None:
+def stress(ks: list[int], with_ablation: bool) -> None:
     """The stress instance with the default backend (auto) and each backend alone."""
     data = stress_instance()
+    if with_ablation:
+        print(f"\n== stress: CP-SAT alone, k = {ks[:2]}, each chosen parameter undone:")
+        ablation(data, ks[:2])
     print(f"\n== stress: random geometric covering, {data.n_candidates} candidates, "
           f"{data.cover.shape[0]:,} groups (10 s per k)")
     print(f"{'k':>4} {'auto':>9} {'s':>6} {'solver':>12} {'people':>11} {'bound':>11}"
@@ -271,7 +274,7 @@ def main(argv: list[str] | None = None) -> int:
             print(line + ("" if hit else "  MISSED"))
         if args.ablation:
             print(f"   CP-SAT alone, k = 1..{args.k_max}, each chosen parameter undone:")
-            ablation(data, args.k_max)
+            ablation(data, list(range(1, args.k_max + 1)))
         proven = all(s.proven for s in res.sequence)
         summary.append(
             f"{label:<24} proven {sum(s.proven for s in res.sequence)}/{len(res.sequence)}, "
@@ -279,7 +282,7 @@ def main(argv: list[str] | None = None) -> int:
             f"{len(res.sequence)} solves) -> {'OK' if proven and worst < 1 else 'MISSED'}"
         )
     if args.stress:
-        stress(_ks(args.stress))
+        stress(_ks(args.stress), args.ablation)
     print("\n" + "\n".join(summary))
     print("\nratio: anchor seconds / new seconds for the same k (new: one solve of the "
           "sequence; short by: people the anchor's answer misses)")

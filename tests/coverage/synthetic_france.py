@@ -6,7 +6,7 @@ communes. Each department has HADs in its most populous communes (a third with
 an annex site), zones are the communes nearest to each HAD of the department
 plus the second nearest when almost as close (shared areas), a few communes
 are in no zone, and a third of the HADs are not authorised. The shape follows
-``benchmarks/coverage.py``'s France instance, at a size a test can afford.
+``benchmarks/france.py``, at a size a test can afford.
 """
 
 from __future__ import annotations

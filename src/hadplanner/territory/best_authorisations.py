@@ -4,7 +4,7 @@ A maximal covering problem (Church & ReVelle, 1974): choose at most ``k`` HADs
 not yet authorised for chemotherapy so that the population of communes not
 served today, and contained in the zone of a chosen HAD, is largest. Solved
 exactly with OR-Tools CP-SAT; every answer carries its status, the population
-reached and the solver's upper bound, so a solve stopped by the time limit
+reached and the solvers' upper bound, so a solve stopped by the time limit
 says "not proven" with the gap instead of passing a sub-optimum off as the best.
 
 The code is split as PyJobShop splits its solver layer: plain index-based data
@@ -33,31 +33,43 @@ Model::
     sum(x_j) <= k                                     (at most k)
     maximise sum(own_j * x_j) + sum(w_g * y_g)
 
-Solver parameters, measured on synthetic metropolitan France (``benchmarks/
-bestk.py``: 300 to 2,000 HADs, up to 1,888 candidates, k = 1..20):
+Solver parameters (:func:`_parameters`). Each was measured by setting it back
+to its default (``benchmarks/bestk.py --ablation``: CP-SAT alone, 10 s per k,
+k = 1..20 on synthetic metropolitan France with 1,000 HADs (318 candidates)
+and with 1,888 candidates, and k = 1, 10 on a random covering harder than
+France, 2,000 candidates and 12,000 shared groups):
 
-``linearization_level=2``
-    The LP relaxation of this model is integral or nearly so on these
-    instances (CBC closes each k at the root). With the default level 1 the
-    single worker searches without the full LP: about 1,000 HADs needed 7.4 s
-    at k = 6 and stopped at the time limit at k = 8 and 10, 32,255 people short
-    at k = 10; with level 2 each k is proven in hundredths of a second.
-``cp_model_probing_level=0``
-    At k = 1 the at-most-k row becomes an at-most-one over every candidate;
-    probing it adds millions of binary clauses (1 to 7 s with 1,888
-    candidates) and proves nothing the LP does not.
+``linearization_level=2`` (default 1)
+    The LP relaxation of this model is integral, or nearly, on these
+    instances; at level 1 the single worker searches without it. Level 1
+    stops at the time limit at k = 9 and 13 with 1,000 HADs, at every k from
+    2 on with 1,888 candidates, and at k = 1 and 10 on the random covering;
+    level 2 proves every k (worst 0.01 s, 0.2 s and 1.6 s).
+``cp_model_probing_level=0`` (default 2)
+    At k = 1 the at-most-k row is an at-most-one over every candidate;
+    probing it costs 3.2 s with 1,888 candidates (0.2 s without) and 4 s on
+    the random covering (0.6 s), and proves nothing the LP does not.
+``add_lp_constraints_lazily=False`` (default True)
+    The LP holds every covering row from the start instead of adding them as
+    they are violated: the same on France (worst 0.27 s against 0.22 s), but
+    on the random covering lazy rows leave k = 1 unproven after 9.9 s (0.6 s).
 ``num_workers=1``
-    Reproducible (the same set whenever several tie), and faster here than the
-    portfolio: with two workers on two cores the LP worker shares them with
-    workers that do not help, and the 1,888-candidate instance hits the time
-    limit at every k.
+    Reproducible (the same set whenever several tie), and faster: with two
+    workers on two cores, 1,000 HADs need up to 7.2 s, and every k from 2 on
+    stops at the time limit with 1,888 candidates.
 hint
     The best set for ``k - 1`` plus the best single addition (greedy), so the
     first solution is already good and the search mostly closes the bound.
 
-``backend="scip"`` solves the same reduced model with SCIP (shipped inside the
-OR-Tools wheel, so no extra dependency) for cross-checks in the tests and
-benchmarks.
+The default ``auto`` backend gives CP-SAT a tenth of the time limit
+(:data:`CP_SAT_SHARE`, 1 s of the default 10 s) and, if it has not proven
+its answer, hands over to SCIP for the rest: the better choice and the
+smaller bound are kept, and the answer is "not proven" only if both stop
+short. SCIP ships inside the OR-Tools wheel (``pywraplp``), so it adds no
+dependency. On France CP-SAT proves every k well within its share; on the
+random covering at k = 50 and 100 it needs 9 s and more than 10 s while
+SCIP proves them in 2 to 3 s. ``backend="cp-sat"`` or ``"scip"`` runs one
+solver alone, for cross-checks (tests and benchmarks).
 """
 
 from __future__ import annotations
@@ -75,6 +87,10 @@ from hadplanner.territory.coverage import SERVED, Coverage
 
 OPTIMAL = "OPTIMAL"
 """Status of a proven optimum."""
+
+CP_SAT_SHARE = 0.1
+"""Part of the time limit CP-SAT has before SCIP takes over (``auto`` backend): 1 s
+of the default 10 s, four times the worst k measured on France (module docstring)."""
 
 Backend = Literal["auto", "cp-sat", "scip"]
 
@@ -471,8 +487,9 @@ def solve_max_covering(
         Candidate columns of a good choice (e.g. the best for ``k - 1``).
     backend
         ``auto``: CP-SAT, and SCIP for the rest of the time when CP-SAT has not
-        proven its answer within half of it (the better choice and the smaller
-        bound are kept); ``cp-sat`` or ``scip`` alone, to cross-check.
+        proven its answer within :data:`CP_SAT_SHARE` of it (the better choice
+        and the smaller bound are kept); ``cp-sat`` or ``scip`` alone, to
+        cross-check.
     reduced, model
         Reuse the reductions and the built model across many k.
     """
@@ -497,7 +514,7 @@ def solve_max_covering(
     else:
         solver = "cp-sat"
         model = model or CoveringModel(red)
-        share = time_limit_s if backend == "cp-sat" else time_limit_s / 2
+        share = time_limit_s if backend == "cp-sat" else time_limit_s * CP_SAT_SHARE
         chosen, objective, bound, status = _checked(
             model.solve(k, share, workers, greedy), red, k, solver
         )
