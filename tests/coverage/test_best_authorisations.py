@@ -14,6 +14,7 @@ from hadplanner.territory.best_authorisations import (
     BestAuthorisations,
     BestStep,
     CoveringData,
+    LpRelaxation,
     ReducedCovering,
     best_authorisations,
     solve_max_covering,
@@ -98,6 +99,37 @@ def test_greedy_trap_is_solved_not_guessed():
         res = solve_max_covering(data, 2, backend=backend)
         assert (res.objective, res.chosen, res.status, res.solver) == (6, (1, 2), "OPTIMAL",
                                                                        backend)
+
+
+@settings(max_examples=60, deadline=None)
+@given(seed=st.integers(0, 10_000), n_c=st.integers(1, 30), n_h=st.integers(2, 9),
+       k=st.integers(1, 5))
+def test_lp_dual_bound_is_an_upper_bound(seed, n_c, n_h, k):
+    """The LP's dual bound is never below the optimum, and equals it when the LP is integral."""
+    membership, population, eligible, need = random_instance(seed, n_c, n_h, 0.3)
+    data, _ = CoveringData.from_arrays(membership, population, eligible, need)
+    red = ReducedCovering.from_data(data)
+    if red.n_kept == 0:
+        return
+    x, bound = LpRelaxation(red).solve(k)
+    expected = brute_force(membership, population, eligible, need, k)
+    assert x is not None and bound >= expected - 1e-6
+    if np.all((x < 1e-6) | (x > 1 - 1e-6)) and x.sum() <= k + 1e-6:
+        assert red.value(np.nonzero(x > 0.5)[0].tolist()) == expected
+
+
+def test_fractional_lp_goes_on_to_cp_sat():
+    """Four HADs, a commune for each pair, k = 2: the LP takes halves (6); the optimum is 5."""
+    pairs = [(a, b) for a in range(4) for b in range(a + 1, 4)]
+    membership = np.zeros((6, 4), dtype=bool)
+    for row, (a, b) in enumerate(pairs):
+        membership[row, [a, b]] = True
+    data, _ = CoveringData.from_arrays(membership, np.ones(6, int), np.ones(4, bool),
+                                       np.ones(6, bool))
+    x, bound = LpRelaxation(ReducedCovering.from_data(data)).solve(2)
+    assert x is not None and x.tolist() == [0.5] * 4 and bound == pytest.approx(6)
+    res = solve_max_covering(data, 2)
+    assert (res.objective, res.bound, res.status, res.solver) == (5, 5, "OPTIMAL", "lp+cp-sat")
 
 
 def test_dominated_and_identical_hads_are_dropped():
