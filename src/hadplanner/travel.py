@@ -160,6 +160,27 @@ class OfflineTravelModel:
             lower = upper
         return total + s.overhead_min
 
+    def km_within(self, minutes: float) -> float:
+        """Largest great-circle distance driven within ``minutes`` (inverse of
+        :meth:`minutes_for_km`; 0 when even the overhead does not fit).
+
+        The model is increasing in distance, so every pair within ``minutes``
+        is at most this far apart: an exact pre-filter for a time limit.
+        """
+        s = self.settings
+        budget = float(minutes) - s.overhead_min
+        if budget < 0:
+            return 0.0
+        lower = 0.0
+        for band in s.bands:
+            upper = math.inf if band.up_to_km is None else band.up_to_km
+            band_min = (upper - lower) / band.speed_kmh * 60.0
+            if budget <= band_min:
+                return (lower + budget / 60.0 * band.speed_kmh) / s.detour_factor
+            budget -= band_min
+            lower = upper
+        return math.inf  # pragma: no cover - the last band is open-ended
+
     def minutes(self, origin: Point, dest: Point) -> float:
         """Travel time from ``origin`` to ``dest``."""
         d = haversine_km(origin.lat, origin.lon, dest.lat, dest.lon)
@@ -384,6 +405,54 @@ class OsrmTravelModel:
             raise InputError(f"OSRM table failed: {answer.get('message', answer.get('code'))}")
         durations = np.array(answer["durations"], dtype=float)
         return durations / 60.0
+
+
+def max_km_within(provider: TravelTimeProvider, minutes: float) -> float | None:
+    """A great-circle distance no trip of at most ``minutes`` exceeds, or None if unknown.
+
+    A pre-filter for "every place within a time limit": pairs farther apart
+    than this cannot be within the limit, so only the nearer pairs need a
+    travel time. Exact (never drops a pair that is within the limit):
+
+    - :class:`OfflineTravelModel`: its time increases with distance, so the
+      inverse of its formula (:meth:`OfflineTravelModel.km_within`);
+    - :class:`TableTravelModel`: the farthest pair of places the table puts
+      within ``minutes``, or its fallback's distance if farther; None when the
+      fallback has no such distance;
+    - any other provider (OSRM, user code): None, every pair must be asked.
+
+    A few metres are added for rounding (table places are matched to about 1 m).
+    """
+    if isinstance(provider, OfflineTravelModel):
+        return provider.km_within(minutes) * (1 + 1e-9) + 1e-6
+    if isinstance(provider, TableTravelModel):
+        far = 0.0
+        if provider.fallback is not None:
+            fb = max_km_within(provider.fallback, minutes)
+            if fb is None:
+                return None
+            far = fb
+        # Each place: its first point and how far its other points lie from it;
+        # by the triangle inequality a pair is at most first-to-first + both radii.
+        points: dict[str, list[tuple[float, float]]] = {}
+        for latlon, key in provider._key_at.items():
+            points.setdefault(key, []).append(latlon)
+        first = {k: v[0] for k, v in points.items()}
+        radius = {
+            k: float(haversine_km(v[0][0], v[0][1], *np.array(v[1:]).T).max())
+            if len(v) > 1 else 0.0
+            for k, v in points.items()
+        }
+        near = [(o, d) for (o, d), m in provider.table.items()
+                if m <= minutes and o in first and d in first]
+        if near:
+            o = np.array([first[a] for a, _ in near])
+            d = np.array([first[b] for _, b in near])
+            km = haversine_km(o[:, 0], o[:, 1], d[:, 0], d[:, 1])
+            km += np.array([radius[a] + radius[b] for a, b in near])
+            far = max(far, float(km.max()))
+        return far + 0.01
+    return None
 
 
 def places_of(territory: Territory) -> dict[str, list[Point]]:

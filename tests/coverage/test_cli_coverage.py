@@ -104,7 +104,38 @@ def test_authorise_best_json(on_grid):
     assert res.exit_code == 0, res.output
     data = json.loads(res.output)
     assert data["best"]["had_ids"] == ["had-b"] and data["best"]["status"] == "OPTIMAL"
+    assert data["best"]["proven"] is True and data["best"]["gap"] == 0 and data["proven"]
     assert [s["k"] for s in data["sequence"]] == [1, 2]
+
+
+def test_authorise_best_text_says_proven(on_grid):
+    """The text output says each choice is proven optimal."""
+    res = runner.invoke(app, ["authorise-best", "--k", "1", "--date", "2018-06-01",
+                              "--lang", "en"])
+    assert res.exit_code == 0, res.output
+    assert "22 000 inhabitants gained, proven optimal" in res.output
+    assert "NOT PROVEN" not in res.output
+
+
+@pytest.mark.parametrize(
+    ("lang", "expected"),
+    [
+        ("en", "NOT PROVEN: at most 1 000 more people possible (bound 23 000, gap 4.35 %)"),
+        ("fr", "NON PROUVÉ : au plus 1 000 hab. de plus possibles (borne 23 000, écart 4.35 %)"),
+    ],
+)
+def test_authorise_best_text_says_not_proven(on_grid, monkeypatch, lang, expected):
+    """A choice stopped by the time limit is printed NOT PROVEN with its bound and gap."""
+    from hadplanner.territory import best_authorisations as ba
+
+    step = ba.BestStep(k=1, had_ids=("had-b",), names=("HAD-B",), population_gained=22_000,
+                       increment=22_000, status="FEASIBLE", wall_time_s=10.0, bound=23_000)
+    monkeypatch.setattr(ba, "best_authorisations",
+                        lambda *a, **k: ba.BestAuthorisations(best=step, sequence=[step]))
+    res = runner.invoke(app, ["authorise-best", "--k", "1", "--date", "2018-06-01",
+                              "--lang", lang])
+    assert res.exit_code == 0, res.output
+    assert res.output.count(expected) == 2  # the choice for k, and its line in the sequence
 
 
 def test_tiny_territory_by_path():

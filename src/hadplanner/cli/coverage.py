@@ -63,6 +63,9 @@ _WORDS = {
         "transition": "  {before} -> {after} : {n} communes, {p} hab.",
         "best": "Meilleur choix pour k = {k} : {names} ({p} hab. gagnés, {st})",
         "seq": "  k = {k} : +{inc} hab. (total {p}) {ids} [{st}]",
+        "proven": "optimum prouvé",
+        "not_proven": "NON PROUVÉ : au plus {gap} hab. de plus possibles (borne {bound}, "
+        "écart {pct} %)",
         "written": "Fichiers écrits dans {out} :",
     },
     "en": {
@@ -87,6 +90,9 @@ _WORDS = {
         "transition": "  {before} -> {after}: {n} communes, pop. {p}",
         "best": "Best choice for k = {k}: {names} ({p} inhabitants gained, {st})",
         "seq": "  k = {k}: +{inc} (total {p}) {ids} [{st}]",
+        "proven": "proven optimal",
+        "not_proven": "NOT PROVEN: at most {gap} more people possible (bound {bound}, "
+        "gap {pct} %)",
         "written": "Files written under {out}:",
     },
 }
@@ -427,10 +433,17 @@ def register(app: typer.Typer) -> None:
         if as_json:
             _echo_json(res.as_dict())
             return
+        def proof(step) -> str:
+            if step.proven:
+                return w["proven"]
+            return w["not_proven"].format(
+                gap=_fmt(step.gap), bound=_fmt(step.bound), pct=f"{step.gap_pct:.2f}"
+            )
+
         b = res.best
         typer.echo(
             w["best"].format(
-                k=b.k, names=", ".join(b.names) or "-", p=_fmt(b.population_gained), st=b.status
+                k=b.k, names=", ".join(b.names) or "-", p=_fmt(b.population_gained), st=proof(b)
             )
         )
         for s in res.sequence:
@@ -440,6 +453,6 @@ def register(app: typer.Typer) -> None:
                     inc=_fmt(s.increment),
                     p=_fmt(s.population_gained),
                     ids=", ".join(s.had_ids),
-                    st=s.status,
+                    st=proof(s),
                 )
             )

@@ -19,10 +19,26 @@ For each commune, on a given day:
     No zone contains the commune (its candidates, HADs of the zones that
     touch it, are still listed).
 
-The core (:func:`classify`) works on plain arrays: a commune x HAD membership
-matrix, an authorisation vector, a commune x HAD travel-time matrix and a
-commune x HAD "borders" matrix. :class:`TerritoryIndex` is the thin adapter
-that builds those arrays once from a loaded territory (polygons, zones, sites).
+The core (:func:`classify_pairs`) works on plain arrays: a commune x HAD
+membership matrix, an authorisation vector and the commune x HAD pairs that
+may be candidates, each with its travel time (:class:`TravelPairs`).
+:func:`classify` is the same core for a full travel-time matrix and a dense
+"borders" matrix. :class:`TerritoryIndex` is the thin adapter that builds the
+arrays once from a loaded territory (polygons, zones, sites).
+
+Travel times are computed only for the pairs that can matter, so the index
+grows with the candidates, not with communes x HADs (66 million pairs for all
+of France with 1,900 HADs, of which about 250,000 border a commune's zone):
+
+- ``bordering`` rule: the pairs where the HAD's zone borders a zone of the
+  commune (:func:`~hadplanner.territory.adjacency.bordering_pairs`), computed
+  once with the index;
+- ``within_limit`` rule: the pairs within the limit, found through
+  :func:`~hadplanner.travel.max_km_within`: the offline model's time increases
+  with great-circle distance, so a pair farther apart than the distance it
+  covers in the limit cannot be within it and is never asked (an exact
+  pre-filter); for a provider without such a bound (OSRM), every pair is
+  asked, as before. Computed once per limit and kept.
 """
 
 from __future__ import annotations
@@ -43,12 +59,19 @@ from hadplanner.models.base import Model
 from hadplanner.models.territory import Territory
 from hadplanner.territory.adjacency import (
     DEFAULT_TOLERANCE_DEG,
-    bordering_matrix,
+    bordering_pairs,
     commune_adjacency_edges,
-    zone_adjacency_matrix,
+    edges_to_matrix,
+    zone_adjacency_edges,
     zone_graph,
 )
-from hadplanner.travel import OfflineTravelModel, TravelTimeProvider
+from hadplanner.travel import (
+    EARTH_RADIUS_KM,
+    OfflineTravelModel,
+    TravelTimeProvider,
+    haversine_km,
+    max_km_within,
+)
 
 if TYPE_CHECKING:
     import networkx as nx
@@ -87,15 +110,144 @@ class CoverageSettings(Model):
 
 
 @dataclass(frozen=True)
+class TravelPairs:
+    """Commune x HAD pairs with the travel time from the HAD's nearest site.
+
+    A sparse stand-in for a commune x HAD travel-time matrix holding only the
+    pairs that can matter, sorted by commune row, then HAD.
+    """
+
+    row: np.ndarray
+    """``(n,)`` int64 commune rows."""
+    had: np.ndarray
+    """``(n,)`` int64 HAD columns."""
+    minutes: np.ndarray
+    """``(n,)`` float32 minutes from the HAD's nearest site to the commune centre."""
+    site: np.ndarray
+    """``(n,)`` int16: that site (position in ``HAD.sites``)."""
+
+    def __len__(self) -> int:
+        return len(self.row)
+
+    @classmethod
+    def empty(cls) -> TravelPairs:
+        return cls(
+            np.empty(0, np.int64),
+            np.empty(0, np.int64),
+            np.empty(0, np.float32),
+            np.empty(0, np.int16),
+        )
+
+    def take(self, which: np.ndarray) -> TravelPairs:
+        """The pairs selected by a mask or an index array (order kept)."""
+        return TravelPairs(self.row[which], self.had[which], self.minutes[which], self.site[which])
+
+    def sorted(self) -> TravelPairs:
+        """The pairs sorted by commune row, then HAD."""
+        return self.take(np.lexsort((self.had, self.row)))
+
+    def span(self, row: int) -> slice:
+        """Positions of the pairs of commune ``row``."""
+        lo = int(np.searchsorted(self.row, row, side="left"))
+        hi = int(np.searchsorted(self.row, row, side="right"))
+        return slice(lo, hi)
+
+    def find(self, row: int, had: int) -> int:
+        """Position of the pair ``(row, had)``, -1 if absent."""
+        sl = self.span(row)
+        hit = np.nonzero(self.had[sl] == had)[0]
+        return sl.start + int(hit[0]) if len(hit) else -1
+
+    @classmethod
+    def from_dense(
+        cls, mask: np.ndarray, minutes: np.ndarray, site: np.ndarray | None = None
+    ) -> TravelPairs:
+        """The pairs where ``mask`` is True, with ``minutes`` (and ``site``) read there."""
+        r, h = np.nonzero(np.asarray(mask, dtype=bool))
+        s = np.zeros(len(r), np.int16) if site is None else np.asarray(site)[r, h]
+        return cls(
+            r.astype(np.int64),
+            h.astype(np.int64),
+            np.asarray(minutes)[r, h].astype(np.float32),
+            s.astype(np.int16),
+        )
+
+
+@dataclass(frozen=True)
 class CoverageArrays:
-    """Result of :func:`classify`, one row per commune, one column per HAD."""
+    """Result of :func:`classify_pairs`: a status per commune and the candidate pairs."""
 
     status: np.ndarray
     """``(n_c,)`` int8 codes into :data:`STATUSES`."""
-    candidates: np.ndarray
-    """``(n_c, n_h)`` bool: HAD ``h`` is a derogation candidate for commune ``c``."""
-    reachable: np.ndarray
-    """``(n_c, n_h)`` bool: candidate and within the travel-time limit."""
+    pairs: TravelPairs
+    """Derogation candidates (authorised HADs the rule admits, outside the commune's
+    zones), sorted by commune then HAD, with their travel times."""
+    within: np.ndarray
+    """``(len(pairs),)`` bool: that candidate is within the travel-time limit."""
+    n_hads: int
+
+    def _dense(self, mask: np.ndarray) -> np.ndarray:
+        out = np.zeros((len(self.status), self.n_hads), dtype=bool)
+        out[self.pairs.row[mask], self.pairs.had[mask]] = True
+        return out
+
+    @property
+    def candidates(self) -> np.ndarray:
+        """``(n_c, n_h)`` bool: HAD ``h`` is a derogation candidate for commune ``c``.
+
+        A dense view built on demand (small territories, tests); use ``pairs``.
+        """
+        return self._dense(np.ones(len(self.pairs), dtype=bool))
+
+    @property
+    def reachable(self) -> np.ndarray:
+        """``(n_c, n_h)`` bool: candidate and within the limit (dense view, see above)."""
+        return self._dense(self.within)
+
+
+def classify_pairs(
+    membership: np.ndarray,
+    authorised: np.ndarray,
+    pairs: TravelPairs,
+    *,
+    limit_min: float = 45.0,
+    rule: Rule | str = Rule.bordering,
+) -> CoverageArrays:
+    """Status and derogation candidates of every commune, from the pairs that may matter.
+
+    Parameters
+    ----------
+    membership
+        ``(n_c, n_h)`` bool: the zone of HAD ``h`` contains commune ``c``.
+    authorised
+        ``(n_h,)`` bool: HAD ``h`` is authorised for chemotherapy on the day.
+    pairs
+        Commune x HAD pairs with their travel times, sorted by commune then
+        HAD. With ``bordering``: the pairs where ``h``'s zone borders a zone
+        containing ``c``. With ``within_limit``: at least every pair within
+        ``limit_min`` (farther ones are dropped here).
+    limit_min
+        Travel-time limit for daily visits.
+    rule
+        ``bordering`` or ``within_limit``.
+    """
+    rule = Rule(rule)
+    membership = np.asarray(membership, dtype=bool)
+    authorised = np.asarray(authorised, dtype=bool)
+    if membership.shape[1] != authorised.shape[0]:
+        raise ValueError(
+            f"shapes disagree: membership {membership.shape}, authorised {authorised.shape}"
+        )
+    within = pairs.minutes <= limit_min
+    keep = authorised[pairs.had] & ~membership[pairs.row, pairs.had]
+    if rule is Rule.within_limit:
+        keep &= within
+    cand, within = pairs.take(keep), within[keep]
+    status = np.full(membership.shape[0], CONVENTION, dtype=np.int8)
+    status[cand.row[within]] = DEROGATION
+    status[(membership & authorised[None, :]).any(axis=1)] = SERVED
+    status[~membership.any(axis=1)] = NO_HAD
+    return CoverageArrays(status=status, pairs=cand, within=within, n_hads=len(authorised))
 
 
 def classify(
@@ -107,7 +259,7 @@ def classify(
     limit_min: float = 45.0,
     rule: Rule | str = Rule.bordering,
 ) -> CoverageArrays:
-    """Status and derogation candidates of every commune.
+    """Status and derogation candidates of every commune, from full matrices.
 
     Parameters
     ----------
@@ -119,7 +271,7 @@ def classify(
         ``(n_c, n_h)``: travel time from the nearest site of ``h`` to ``c``.
     bordering
         ``(n_c, n_h)`` bool: ``h``'s zone borders a zone containing ``c``
-        (see :func:`~hadplanner.territory.adjacency.bordering_matrix`);
+        (:func:`~hadplanner.territory.adjacency.bordering_pairs` as a matrix);
         required with the ``bordering`` rule.
     limit_min
         Travel-time limit for daily visits.
@@ -128,25 +280,20 @@ def classify(
     """
     rule = Rule(rule)
     membership = np.asarray(membership, dtype=bool)
-    authorised = np.asarray(authorised, dtype=bool)
-    if membership.shape != minutes.shape or membership.shape[1] != authorised.shape[0]:
+    minutes = np.asarray(minutes)
+    if membership.shape != minutes.shape or membership.shape[1] != len(authorised):
         raise ValueError(
             f"shapes disagree: membership {membership.shape}, minutes {minutes.shape}, "
-            f"authorised {authorised.shape}"
+            f"authorised {np.shape(authorised)}"
         )
-    within = minutes <= limit_min
     if rule is Rule.bordering:
         if bordering is None:
             raise ValueError("the bordering rule needs the bordering matrix")
-        candidates = bordering & authorised[None, :] & ~membership
+        mask = np.asarray(bordering, dtype=bool)
     else:
-        candidates = within & authorised[None, :] & ~membership
-    reachable = candidates & within
-    status = np.full(membership.shape[0], CONVENTION, dtype=np.int8)
-    status[reachable.any(axis=1)] = DEROGATION
-    status[(membership & authorised[None, :]).any(axis=1)] = SERVED
-    status[~membership.any(axis=1)] = NO_HAD
-    return CoverageArrays(status=status, candidates=candidates, reachable=reachable)
+        mask = minutes <= limit_min
+    pairs = TravelPairs.from_dense(mask & ~membership, minutes)
+    return classify_pairs(membership, authorised, pairs, limit_min=limit_min, rule=rule)
 
 
 @dataclass(frozen=True)
@@ -177,6 +324,9 @@ class TerritoryIndex:
 
     Build it with :meth:`from_loaded`; :meth:`with_territory` gives the index of
     a changed territory (what-if) reusing the geometry and commune adjacency.
+    Travel times are kept for the bordering pairs (``border_pairs``) and, per
+    limit, for the pairs within it (:meth:`pairs_within`); no commune x HAD
+    matrix of travel times is built.
     """
 
     territory: Territory
@@ -192,12 +342,20 @@ class TerritoryIndex:
     had_ids: list[str] = field(init=False)
     had_names: list[str] = field(init=False)
     membership: np.ndarray = field(init=False)
-    zone_adjacency: np.ndarray = field(init=False)
-    bordering: np.ndarray = field(init=False)
-    minutes: np.ndarray = field(init=False)
-    nearest_site: np.ndarray = field(init=False)
+    """``(n_c, n_h)`` bool: commune ``c`` is in the zone of HAD ``h``."""
+    member_rows: np.ndarray = field(init=False)
+    """The same as pairs, sorted by commune then HAD: communes..."""
+    member_hads: np.ndarray = field(init=False)
+    """... and HADs."""
+    zone_edges: np.ndarray = field(init=False)
+    """``(n_zone_edges, 2)``: HADs whose zones border each other or overlap."""
+    border_pairs: TravelPairs = field(init=False)
+    """Pairs where the HAD's zone borders a zone of the commune (not its own), timed."""
     _position: dict[str, int] = field(init=False, repr=False)
     _tree: shapely.STRtree | None = field(default=None, init=False, repr=False)
+    _site_ptr: np.ndarray = field(init=False, repr=False)
+    _site_latlon: np.ndarray = field(init=False, repr=False)
+    _within: dict[float, TravelPairs] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         self._position = {code: i for i, code in enumerate(self.insee)}
@@ -288,24 +446,156 @@ class TerritoryIndex:
         self.had_ids = [h.id for h in t.hads]
         self.had_names = [h.name for h in t.hads]
         n_c, n_h = len(self.insee), len(t.hads)
+        column = {h: i for i, h in enumerate(self.had_ids)}
+        keys = np.unique(np.array(
+            [self._position[c] * n_h + column[z.had_id] for z in t.zones for c in z.communes],
+            dtype=np.int64,
+        ))
+        self.member_rows, self.member_hads = keys // max(n_h, 1), keys % max(n_h, 1)
         self.membership = np.zeros((n_c, n_h), dtype=bool)
-        for zone in t.zones:
-            h = self.had_ids.index(zone.had_id)
-            self.membership[[self._position[c] for c in zone.communes], h] = True
-        self.zone_adjacency = zone_adjacency_matrix(self.membership, self.commune_edges)
-        self.bordering = bordering_matrix(self.membership, self.zone_adjacency, self.commune_edges)
-        # Nearest site of each HAD, one HAD at a time: a handful of sites against
-        # every commune keeps the temporary arrays small even for all of France.
-        self.minutes = np.empty((n_c, n_h), dtype=np.float32)
-        self.nearest_site = np.zeros((n_c, n_h), dtype=np.int16)
+        self.membership[self.member_rows, self.member_hads] = True
+        sites = [np.array([(s.location.lat, s.location.lon) for s in h.sites]) for h in t.hads]
+        self._site_ptr = np.concatenate([[0], np.cumsum([len(s) for s in sites])]).astype(np.int64)
+        self._site_latlon = np.concatenate(sites) if sites else np.zeros((0, 2))
+        self.zone_edges = zone_adjacency_edges(
+            self.member_rows, self.member_hads, self.commune_edges
+        )
+        r, h = bordering_pairs(
+            self.member_rows, self.member_hads, self.zone_edges, self.commune_edges, n_c, n_h
+        )
+        minutes, site = self.travel_times(r, h)
+        self.border_pairs = TravelPairs(r, h, minutes, site)
+        self._within = {}
+
+    # -- travel times ------------------------------------------------------------------
+
+    def travel_times(self, rows: np.ndarray, hads: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Minutes (float32) from each HAD's nearest site to each commune, and that site.
+
+        One call of the travel model per HAD, for the communes paired with it
+        only: the cost grows with the pairs asked, not with communes x HADs.
+        """
+        rows = np.asarray(rows, dtype=np.int64)
+        hads = np.asarray(hads, dtype=np.int64)
+        minutes = np.empty(len(rows), dtype=np.float32)
+        site = np.empty(len(rows), dtype=np.int16)
+        if len(rows) == 0:
+            return minutes, site
         centres = np.column_stack([self.lat, self.lon])
-        for h, had in enumerate(t.hads):
-            sites = np.array([(s.location.lat, s.location.lon) for s in had.sites])
-            m = np.asarray(self.travel.matrix(sites, centres))
-            self.nearest_site[:, h] = m.argmin(axis=0)
-            self.minutes[:, h] = m.min(axis=0)
+        order = np.argsort(hads, kind="stable")
+        bounds = np.searchsorted(hads[order], np.arange(len(self.had_ids) + 1))
+        for h in np.unique(hads):
+            which = order[bounds[h] : bounds[h + 1]]
+            sites = self._site_latlon[self._site_ptr[h] : self._site_ptr[h + 1]]
+            m = np.asarray(self.travel.matrix(sites, centres[rows[which]]))
+            site[which] = m.argmin(axis=0)
+            minutes[which] = m.min(axis=0)
+        return minutes, site
+
+    def _near(self, rows: np.ndarray, km: float) -> tuple[np.ndarray, np.ndarray]:
+        """(commune, site) pairs at most ``km`` apart (great circle), communes among ``rows``.
+
+        Each site's search box is exact on the sphere (latitude +- the angle,
+        longitude +- asin(sin(angle) / cos(latitude)), the whole circle near a
+        pole or across the antimeridian), then the distance is checked.
+        """
+        pts = shapely.points(self.lon[rows], self.lat[rows])
+        tree = shapely.STRtree(pts)
+        slat, slon = self._site_latlon[:, 0], self._site_latlon[:, 1]
+        angle = km / EARTH_RADIUS_KM
+        dlat = np.degrees(angle) * (1 + 1e-9) + 1e-9
+        cos_lat = np.cos(np.radians(slat))
+        ratio = np.sin(min(angle, np.pi / 2)) / np.maximum(cos_lat, 1e-300)
+        dlon = np.where(
+            (angle < np.pi / 2) & (ratio < 1),
+            np.degrees(np.arcsin(np.minimum(ratio, 1.0))) * (1 + 1e-9) + 1e-9,
+            360.0,
+        )
+        west, east = slon - dlon, slon + dlon
+        wrap = (west < -180) | (east > 180)
+        west, east = np.where(wrap, -180.0, west), np.where(wrap, 180.0, east)
+        boxes = shapely.box(west, slat - dlat, east, slat + dlat)
+        s, c = tree.query(boxes)
+        d = haversine_km(slat[s], slon[s], self.lat[rows][c], self.lon[rows][c])
+        ok = d <= km
+        return rows[c[ok]], s[ok]
+
+    def pairs_within(
+        self, limit_min: float, rows: Sequence[int] | np.ndarray | None = None
+    ) -> TravelPairs:
+        """Pairs (commune not in the HAD's zone) within ``limit_min``, timed, sorted.
+
+        With a distance bound from :func:`~hadplanner.travel.max_km_within`,
+        only the pairs that close are timed (exact: the bound never drops a
+        pair within the limit); without one, every pair is. The answer for all
+        communes (``rows`` None) is kept per limit.
+        """
+        key = float(limit_min)
+        if rows is None and key in self._within:
+            return self._within[key]
+        n_h = len(self.had_ids)
+        subset = np.arange(len(self.insee)) if rows is None else np.asarray(rows, np.int64)
+        km = max_km_within(self.travel, key)
+        if km is None:
+            # No distance bound: every pair is asked, one HAD at a time.
+            centres = np.column_stack([self.lat, self.lon])[subset]
+            found = [TravelPairs.empty()]
+            for had in range(n_h):
+                sites = self._site_latlon[self._site_ptr[had] : self._site_ptr[had + 1]]
+                m = np.asarray(self.travel.matrix(sites, centres))
+                mins = m.min(axis=0).astype(np.float32)
+                ok = (mins <= key) & ~self.membership[subset, had]
+                found.append(TravelPairs(
+                    subset[ok],
+                    np.full(int(ok.sum()), had, np.int64),
+                    mins[ok],
+                    m.argmin(axis=0)[ok].astype(np.int16),
+                ))
+            pairs = TravelPairs(
+                *(np.concatenate([getattr(p, f) for p in found])
+                  for f in ("row", "had", "minutes", "site"))
+            ).sorted()
+        else:
+            near_c, near_s = self._near(subset, km)
+            site_had = np.repeat(np.arange(n_h), np.diff(self._site_ptr))
+            keys = np.unique(near_c * n_h + site_had[near_s])
+            r, h = keys // max(n_h, 1), keys % max(n_h, 1)
+            outside = ~self.membership[r, h]
+            r, h = r[outside], h[outside]
+            minutes, site = self.travel_times(r, h)
+            ok = minutes <= key
+            pairs = TravelPairs(r[ok], h[ok], minutes[ok], site[ok])
+        if rows is None:
+            self._within[key] = pairs
+        return pairs
+
+    def candidate_pairs(
+        self,
+        rule: Rule | str,
+        limit_min: float,
+        rows: Sequence[int] | np.ndarray | None = None,
+    ) -> TravelPairs:
+        """The pairs ``rule`` may admit as candidates (before authorisations), timed.
+
+        ``rows``: only those communes (in the order given; pairs sorted by row).
+        """
+        if Rule(rule) is Rule.bordering:
+            pairs = self.border_pairs
+            if rows is None:
+                return pairs
+            idx = np.concatenate(
+                [np.zeros(0, np.int64)]
+                + [np.arange(sl.start, sl.stop) for sl in map(pairs.span, rows)]
+            ).astype(np.int64)
+            return pairs.take(idx).sorted()
+        return self.pairs_within(limit_min, rows)
 
     # -- look-ups --------------------------------------------------------------------
+
+    @property
+    def zone_adjacency(self) -> np.ndarray:
+        """HAD x HAD bool matrix of :attr:`zone_edges` (a dense view, built on demand)."""
+        return edges_to_matrix(self.zone_edges, len(self.had_ids))
 
     def position(self, insee: str) -> int:
         """Row of commune ``insee``.
@@ -354,11 +644,17 @@ class TerritoryIndex:
 
     def zone_graph(self) -> nx.Graph:
         """Zone adjacency as a networkx graph (nodes: HAD ids)."""
-        return zone_graph(self.had_ids, self.zone_adjacency, self.had_names)
+        return zone_graph(self.had_ids, self.zone_edges, self.had_names)
 
-    def site_town(self, had: int, commune: int) -> str:
-        """Town of HAD ``had``'s site nearest to ``commune``."""
-        return self.territory.hads[had].sites[int(self.nearest_site[commune, had])].town
+    def site_town(self, had: int, commune: int, site: int | None = None) -> str:
+        """Town of HAD ``had``'s site nearest to ``commune`` (``site``: already known)."""
+        if site is None:
+            at = self.border_pairs.find(commune, had)
+            if at >= 0:
+                site = int(self.border_pairs.site[at])
+            else:
+                site = int(self.travel_times(np.array([commune]), np.array([had]))[1][0])
+        return self.territory.hads[had].sites[site].town
 
 
 @dataclass
@@ -390,29 +686,14 @@ class Coverage:
 
     def candidates(self, row: int) -> list[Candidate]:
         """Derogation candidates of commune ``row``, nearest first."""
-        idx = self.index
-        hs = sorted(
-            np.nonzero(self.arrays.candidates[row])[0].tolist(),
-            key=lambda h: (float(idx.minutes[row, h]), idx.had_ids[h]),
-        )
-        return [
-            Candidate(
-                had_id=idx.had_ids[h],
-                name=idx.had_names[h],
-                minutes=float(idx.minutes[row, h]),
-                site=idx.site_town(h, row),
-                within_limit=bool(idx.minutes[row, h] <= self.settings.limit_min),
-            )
-            for h in hs
-        ]
+        return _candidates(self.index, self.arrays, self.arrays.pairs.span(row), row)
 
     def candidate_table(self, statuses: Sequence[str] = UNCOVERED_STATUSES) -> pd.DataFrame:
         """All candidates of communes in ``statuses``, vectorised: one row per pair, ranked."""
         codes = [STATUSES.index(s) for s in statuses]
-        rows_mask = np.isin(self.arrays.status, codes)
-        c, h = np.nonzero(self.arrays.candidates & rows_mask[:, None])
-        mins = self.index.minutes[c, h]
-        df = pd.DataFrame({"row": c, "had": h, "minutes": mins})
+        p = self.arrays.pairs
+        keep = np.isin(self.arrays.status, codes)[p.row]
+        df = pd.DataFrame({"row": p.row[keep], "had": p.had[keep], "minutes": p.minutes[keep]})
         df = df.sort_values(["row", "minutes", "had"], kind="stable")
         df["rank"] = df.groupby("row").cumcount() + 1
         return df.reset_index(drop=True)
@@ -479,16 +760,17 @@ class Coverage:
 
     def population_by_zone(self) -> pd.DataFrame:
         """Population of each HAD's zone (rows: HAD ids) per status of its communes."""
-        onehot = np.zeros((len(self.index.insee), len(STATUSES)))
-        onehot[np.arange(len(onehot)), self.arrays.status] = self.index.population
-        table = self.index.membership.T.astype(float) @ onehot
+        idx = self.index
+        table = np.zeros((len(idx.had_ids), len(STATUSES)), dtype=np.int64)
+        rows = idx.member_rows
+        np.add.at(table, (idx.member_hads, self.arrays.status[rows]), idx.population[rows])
         df = pd.DataFrame(
-            table.astype(np.int64),
-            index=pd.Index(self.index.had_ids, name="had_id"),
+            table,
+            index=pd.Index(idx.had_ids, name="had_id"),
             columns=list(STATUSES),
         )
         df.insert(0, "authorised", self.authorised)
-        df.insert(0, "name", self.index.had_names)
+        df.insert(0, "name", idx.had_names)
         df["total"] = df[list(STATUSES)].sum(axis=1)
         return df
 
@@ -498,17 +780,35 @@ class Coverage:
         return sum(pop[s] for s in UNCOVERED_STATUSES)
 
 
+def _candidates(index: TerritoryIndex, arrays: CoverageArrays, span: slice, row: int
+                ) -> list[Candidate]:
+    """The candidates ``arrays.pairs[span]`` of commune ``row``, nearest first."""
+    p = arrays.pairs
+    found = [
+        Candidate(
+            had_id=index.had_ids[int(h)],
+            name=index.had_names[int(h)],
+            minutes=float(m),
+            site=index.site_town(int(h), row, int(s)),
+            within_limit=bool(w),
+        )
+        for h, m, s, w in zip(
+            p.had[span], p.minutes[span], p.site[span], arrays.within[span], strict=True
+        )
+    ]
+    return sorted(found, key=lambda c: (c.minutes, c.had_id))
+
+
 def compute_coverage(
     index: TerritoryIndex, day: dt.date, settings: CoverageSettings | None = None
 ) -> Coverage:
     """Coverage of an indexed territory on ``day``."""
     settings = settings or CoverageSettings()
     authorised = index.authorised(day)
-    arrays = classify(
+    arrays = classify_pairs(
         index.membership,
         authorised,
-        index.minutes,
-        index.bordering,
+        index.candidate_pairs(settings.rule, settings.limit_min),
         limit_min=settings.limit_min,
         rule=settings.rule,
     )

@@ -13,6 +13,8 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
 from hadplanner.models.territory import Point
 from hadplanner.territory.coverage import (
     STATUSES,
@@ -20,7 +22,9 @@ from hadplanner.territory.coverage import (
     CoverageSettings,
     Rule,
     TerritoryIndex,
-    classify,
+    TravelPairs,
+    _candidates,
+    classify_pairs,
 )
 from hadplanner.travel import TravelTimeProvider
 
@@ -113,28 +117,15 @@ def derogation_candidates(
     row = index.position(insee)
     settings = CoverageSettings(limit_min=limit_min, rule=Rule(rule))
     authorised = index.authorised(day)
-    sl = slice(row, row + 1)
-    arrays = classify(
-        index.membership[sl],
+    # Only this commune's pairs: the same ones compute_coverage would use for it.
+    pairs = index.candidate_pairs(settings.rule, settings.limit_min, rows=[row])
+    pairs = TravelPairs(np.zeros(len(pairs), np.int64), pairs.had, pairs.minutes, pairs.site)
+    arrays = classify_pairs(
+        index.membership[row : row + 1],
         authorised,
-        index.minutes[sl],
-        index.bordering[sl],
+        pairs,
         limit_min=settings.limit_min,
         rule=settings.rule,
-    )
-    hs = [h for h in range(len(index.had_ids)) if arrays.candidates[0, h]]
-    cands = sorted(
-        (
-            Candidate(
-                had_id=index.had_ids[h],
-                name=index.had_names[h],
-                minutes=float(index.minutes[row, h]),
-                site=index.site_town(h, row),
-                within_limit=bool(index.minutes[row, h] <= limit_min),
-            )
-            for h in hs
-        ),
-        key=lambda c: (c.minutes, c.had_id),
     )
     member = index.membership[row]
     return DerogationAnswer(
@@ -145,7 +136,7 @@ def derogation_candidates(
         status=STATUSES[int(arrays.status[0])],
         covering=[index.had_ids[h] for h in range(len(member)) if member[h]],
         authorised=[index.had_ids[h] for h in range(len(member)) if member[h] and authorised[h]],
-        candidates=cands,
+        candidates=_candidates(index, arrays, slice(0, len(arrays.pairs)), row),
         rule=settings.rule.value,
         limit_min=limit_min,
         located_from=point,
