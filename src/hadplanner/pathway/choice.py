@@ -223,12 +223,15 @@ def choose_care(
     row = index.position(insee)
     hads = {h.id: h for h in index.territory.hads}
 
+    import numpy as np
+
     def standing_of(had_id: str, in_zone: bool) -> HadStanding:
         h = index.had_ids.index(had_id)
         every, missing, until = standing(hads[had_id], days)
-        minutes = float(index.minutes[row, h])
+        times, sites = index.travel_times(np.array([row]), np.array([h]))
+        minutes = float(times[0])
         return HadStanding(had_id, hads[had_id].name, in_zone, minutes,
-                           index.site_town(h, row), every, missing, until,
+                           index.site_town(h, row, int(sites[0])), every, missing, until,
                            within_limit=minutes <= limit_min)
 
     zone = tuple(sorted((standing_of(h, True) for h in answer.covering),
