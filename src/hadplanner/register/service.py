@@ -234,6 +234,10 @@ def _check_event(view: PatientView, event: Any) -> None:
     """
     from hadplanner.register.replan import replan
 
+    start = view.plan.cycles[0].start
+    if event.instant < start:
+        raise InputError(f"event.at: {event.instant.isoformat(timespec='minutes')} is before "
+                         f"the treatment's start ({start.isoformat(timespec='minutes')})")
     recorded = _stored_events(view, pending_only=False)
     if recorded:
         last_id, last = max(recorded, key=lambda item: item[1].instant)
