@@ -400,6 +400,9 @@ def register(app: typer.Typer) -> None:
             int | None,
             typer.Option("--k-max", help="Solve k = 1..k_max for the gains (default: all)."),
         ] = None,
+        time_limit: Annotated[float, typer.Option(
+            "--time-limit", help="Seconds per k for the solvers; an answer not proven in time "
+            "says so with its gap.")] = 10.0,
         territory: TerritoryOpt = "occitanie",
         date: DateOpt = None,
         as_json: JsonOpt = False,
@@ -429,7 +432,9 @@ def register(app: typer.Typer) -> None:
             raise InputError(
                 f"--k-max must be between --k ({k}) and {candidates} (the HADs not authorised "
                 f"on {day}), got {k_max}")
-        res = best_authorisations(cov, k, k_max)
+        if not math.isfinite(time_limit) or not 0.1 <= time_limit <= 3600:
+            raise InputError(f"--time-limit must be between 0.1 and 3600 s, got {time_limit:g}")
+        res = best_authorisations(cov, k, k_max, time_limit_s=time_limit)
         if as_json:
             _echo_json(res.as_dict())
             return
