@@ -132,7 +132,7 @@ def _patients(guard: Any) -> APIRouter:
 
         view_of(request, pseudonym)
         try:
-            from hadplanner.register.events import parse_event  # type: ignore[import-not-found, unused-ignore]
+            from hadplanner.register.events import parse_event
         except ImportError:
             return _refused(InputError("events are not available in this version"), 501)
         try:

@@ -244,7 +244,7 @@ def event_form(form: dict[str, str]) -> Checked:
     ImportError
         The events' domain (``register/events.py``) is not installed.
     """
-    from hadplanner.register.events import Event  # type: ignore[import-not-found, unused-ignore]
+    from hadplanner.register.events import Event
 
     from hadplanner.errors import InputError
     from hadplanner.web.labels import EVENT_NAMES
