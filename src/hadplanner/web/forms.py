@@ -244,9 +244,8 @@ def event_form(form: dict[str, str]) -> Checked:
     ImportError
         The events' domain (``register/events.py``) is not installed.
     """
-    from hadplanner.register.events import Event
-
     from hadplanner.errors import InputError
+    from hadplanner.register.events import Event
     from hadplanner.web.labels import EVENT_NAMES
 
     v = {k: str(form.get(k, "")).strip()[:500] for k in EVENT_FIELDS}
