@@ -119,7 +119,7 @@ def write_outputs(plan: Any, out: Path, lang: str, dialect: str) -> list[Path]:
 
 
 def pharmacy_examples(out: Path, lang: str = "fr", territory: str = "occitanie",
-                      dialect: str = "excel-fr", time_limit_s: float = 10.0) -> Any:
+                      dialect: str = "excel-fr", time_limit_s: float = 5.0) -> Any:
     """The joint plan of the shipped example patients, every cycle of theirs, into ``out``
     (a staged folder: the caller commits it). For ``hadplanner run``."""
     from hadplanner.paths import examples_dir

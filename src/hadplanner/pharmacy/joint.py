@@ -34,6 +34,7 @@ import statistics
 from collections import defaultdict
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
+from typing import cast
 
 import numpy as np
 
@@ -271,6 +272,8 @@ class _BagRef:
     j: int
     frozen_slot: int | None
     options: list[jm.Option]
+    keep_slot: int | None = None
+    """The slot of the previous joint plan (kept when it still fits)."""
 
 
 def _options(slots: _Slots, mine: np.ndarray, lo: int, hi: int, days: int) -> list[jm.Option]:
@@ -400,17 +403,28 @@ def plan_pharmacy(
                   now if previous is not None else None)
     closed = _shared_closures(cases, st)
     active, skipped = _active([_under_pui(c, closed) for c in cases], hz)
-    say("candidates", None)
-    cycles = _candidate_cycles(active, previous, hz, st)
-    lo_t = min(c.spec.t0 for c in cycles) - dt.timedelta(
+    lo_t = min(s.t0 for _, specs in active for s in specs) - dt.timedelta(
         hours=max(case.request.settings.stability_h for case, _ in active) + 48)
-    hi_t = max(c.spec.t_end for c in cycles) + dt.timedelta(days=1)
+    hi_t = max(s.t_end for _, specs in active for s in specs) + dt.timedelta(days=1)
     slots = _pui_slots([case for case, _ in active], lo_t, hi_t, st)
     had_ids, had_caps, had_names = _had_index([case for case, _ in active], st)
-    data, refs = _problem(active, cycles, slots, _reach(slots, st), (had_ids, had_caps),
-                          previous, hz, st)
-    say("solve", None)
-    result, chosen, rounds, elapsed = _solve_and_place(data, refs, slots, st, say, had_names)
+    for attempt in range(2):
+        # A capacity no plan of the candidates meets: once more with three times the
+        # diversified candidates (another seed) before saying so.
+        pool = st if attempt == 0 else st.model_copy(update={
+            "random_plans": max(8, 3 * st.random_plans), "seed": st.seed + 1})
+        say("candidates", None)
+        cycles = _candidate_cycles(active, previous, hz, pool)
+        data, refs = _problem(active, cycles, slots, _reach(slots, st), (had_ids, had_caps),
+                              previous, hz, st)
+        say("solve", None)
+        try:
+            result, chosen, rounds, elapsed = _solve_and_place(data, refs, slots, st, say,
+                                                               had_names)
+            break
+        except _NoPlan as exc:
+            if attempt == 1 or exc.status != jm.Status.infeasible:
+                raise InfeasiblePlanError(str(exc)) from None
     assert result.solution is not None
     say("check", None)
     results, single = _patient_plans(active, cycles, result.solution, chosen, refs, slots)
@@ -585,10 +599,13 @@ def _bag(c_i: int, k: int, j: int, graph: CycleGraph, case: PatientCase, slots: 
     if shape.who == "had_nurse" and case.had_id is not None:
         visit = (had_ids[case.had_id], _at(shape.start).date().toordinal())
     want = hinted.get((k, j))
-    hint = next((o for o, op in enumerate(opts) if want is not None and any(
-        int(slots.epochs[x]) == want for x in op.slots)), -1)
+    hint, keep_slot = -1, None
+    for o, op in enumerate(opts):
+        for x in op.slots:
+            if want is not None and int(slots.epochs[x]) == want:
+                hint, keep_slot = o, x
     item = jm.BagItem(c_i, math.ceil(shape.dose_ug * _UNITS - 1e-6), tuple(opts), visit, hint)
-    return _BagRef(c_i, k, j, fslot, opts), item
+    return _BagRef(c_i, k, j, fslot, opts, keep_slot), item
 
 
 def _solve_and_place(data: jm.ProblemData, refs: list[_BagRef], slots: _Slots,
@@ -604,7 +621,7 @@ def _solve_and_place(data: jm.ProblemData, refs: list[_BagRef], slots: _Slots,
                           progress=(lambda p: say("progress", p)))
         elapsed += result.seconds
         if result.solution is None:
-            raise InfeasiblePlanError(_why_not(result, data, st, had_names))
+            raise _NoPlan(_why_not(result, data, st, had_names), result.status)
         chosen, cut = _assign_slots(data, result.solution, refs, slots)
         if cut is None:
             return result, chosen, rounds, elapsed
@@ -656,6 +673,14 @@ def _patient_plans(active: Active, cycles: list[_Cycle], sol: jm.Solution,
     return results, singles
 
 
+class _NoPlan(Exception):
+    """The solver found no plan (proven infeasible, or out of time)."""
+
+    def __init__(self, message: str, status: jm.Status) -> None:
+        super().__init__(message)
+        self.status = status
+
+
 def _why_not(result: jm.Result, data: jm.ProblemData, st: PharmacySettings,
              had_names: Sequence[str]) -> str:
     caps = [f"{n} {c}/day" for n, c in zip(had_names, data.had_capacity, strict=True)
@@ -672,6 +697,7 @@ def _why_not(result: jm.Result, data: jm.ProblemData, st: PharmacySettings,
 
 def _assign_slots(data: jm.ProblemData, sol: jm.Solution, refs: Sequence[_BagRef],
                   slots: _Slots) -> tuple[dict[int, int], tuple[int, int] | None]:
+    """Each used bag's slot (its previous one when it can keep it), or an overfull interval."""
     per_day: dict[int, list[Job]] = defaultdict(list)
     for b, o in enumerate(sol.options):
         if o < 0:
@@ -683,11 +709,17 @@ def _assign_slots(data: jm.ProblemData, sol: jm.Solution, refs: Sequence[_BagRef
     for s, p in enumerate(data.slot_period):
         day_slots[data.periods[p].day].append(s)
     chosen: dict[int, int] = {}
+    calm = slots.calm.tolist()
     for day, jobs in sorted(per_day.items()):
-        got, bad = assign_day(jobs, data.slot_capacity, day_slots[day], slots.calm.tolist())
+        prefer: dict[Hashable, int] = {}
+        for job in jobs:
+            keep = refs[cast(int, job.key)].keep_slot
+            if keep is not None:
+                prefer[job.key] = keep
+        got, bad = assign_day(jobs, data.slot_capacity, day_slots[day], calm, prefer)
         if bad is not None:
             return chosen, bad
-        chosen.update({int(k): v for k, v in got.items()})  # type: ignore[call-overload]
+        chosen.update({cast(int, k): v for k, v in got.items()})
     return chosen, None
 
 

@@ -39,9 +39,9 @@ its rule; :func:`set_objective`; :func:`solve` returns a :class:`Result`
 (status, objective, bound, time, solution) and never raises for an
 infeasible or unsolved model.
 
-Objective (integers): ``W_vial x vials + W_move x cycles moved off their
-previous plan + W_prep x peak preparations a day + W_visit x sum over HADs
-of their peak visits a day`` (:func:`effective_weights`): each weight above
+Objective (integers): ``W_vial x vials + W_move x bags moved off the
+previous joint plan + W_prep x peak preparations a day + W_visit x sum over
+HADs of their peak visits a day`` (:func:`effective_weights`): each weight above
 the largest possible sum of the terms after it, so the order is
 lexicographic: vials (euros), then a re-plan's changes, then the peaks.
 Bags are not in it: every candidate has the patient's fewest bags.
@@ -116,8 +116,9 @@ class BagItem:
 @dataclass(frozen=True)
 class CycleItem:
     """A cycle and its candidate plans (each a tuple of bag indices); ``hint`` is a plan to
-    start from; ``keep`` the plan of the previous joint plan (-1: none), which the objective
-    prefers to any other of equal vials (a re-plan moves no bag without a reason)."""
+    start from; ``keep`` the plan of the previous joint plan (-1: none): its bags in their
+    hinted options are what the objective keeps when vials allow (a re-plan moves no bag
+    without a reason)."""
 
     plans: tuple[tuple[int, ...], ...]
     hint: int = 0
@@ -225,18 +226,26 @@ class ProblemData:
 
 
 def effective_weights(data: ProblemData) -> tuple[int, int, int, int]:
-    """The weights used: (vial, changed plan, peak preparations, peak visits).
+    """The weights used: (vial, moved bag, peak preparations, peak visits).
 
-    Lexicographic: a vial outweighs any number of changed plans and peaks; a cycle moved
-    off its previous plan outweighs any peaks. ``data.weights`` gives the vial's least
+    Lexicographic: a vial outweighs any number of moved bags and peaks; a bag of the
+    previous joint plan moved (another plan of its cycle, or another part of a day)
+    outweighs any peaks. ``data.weights`` gives the vial's least
     weight and the peaks' weights.
     """
     w_vial, w_prep, w_visit = data.weights
     peaks = w_prep * data.day_capacity + w_visit * sum(
         data.max_visits(h) for h in range(len(data.had_capacity)))
-    kept = sum(1 for c in data.cycles if c.keep >= 0)
+    kept = len(kept_bags(data))
     w_move = peaks + 1 if kept else 0
     return max(w_vial, w_move * kept + peaks + 1), w_move, w_prep, w_visit
+
+
+def kept_bags(data: ProblemData) -> list[tuple[int, int]]:
+    """(bag, option) of the previous joint plan: the bags of each cycle's ``keep`` plan, with
+    the option they were compounded in."""
+    return [(b, data.bags[b].hint) for c in data.cycles if c.keep >= 0
+            for b in c.plans[c.keep] if data.bags[b].hint >= 0]
 
 
 # -- variables --------------------------------------------------------------------------
@@ -483,10 +492,10 @@ CONSTRAINTS: tuple[Callable[[cp_model.CpModel, ProblemData, Variables], None], .
 
 
 def set_objective(m: cp_model.CpModel, data: ProblemData, v: Variables) -> None:
-    """Minimise W_vial x vials + W_move x cycles off their previous plan + W_prep x peak
-    preparations + W_visit x sum of visit peaks (:func:`effective_weights`)."""
+    """Minimise W_vial x vials + W_move x bags moved off the previous joint plan + W_prep x
+    peak preparations + W_visit x sum of visit peaks (:func:`effective_weights`)."""
     w_vial, w_move, w_prep, w_visit = effective_weights(data)
-    moved = sum(1 - v.pick[c][cyc.keep] for c, cyc in enumerate(data.cycles) if cyc.keep >= 0)
+    moved = sum(1 - v.option[b][o] for b, o in kept_bags(data))
     m.minimize(w_vial * v.total_vials + w_move * moved
                + w_prep * v.peak_prep + w_visit * sum(v.peak_visit))
 

@@ -64,8 +64,9 @@ def _violated(jobs: Sequence[Job], capacity: int, load: dict[int, int],
 
 
 def assign_day(jobs: Sequence[Job], capacity: int, day_slots: Sequence[int],
-               calm: Sequence[bool] | None = None) -> tuple[dict[Hashable, int], tuple[int, int]
-                                                             | None]:
+               calm: Sequence[bool] | None = None,
+               prefer: dict[Hashable, int] | None = None
+               ) -> tuple[dict[Hashable, int], tuple[int, int] | None]:
     """Slots for one production day's bags.
 
     Parameters
@@ -78,6 +79,9 @@ def assign_day(jobs: Sequence[Job], capacity: int, day_slots: Sequence[int],
         The day's slot indices, increasing.
     calm
         Per slot index of the whole problem: away from the window's edges.
+    prefer
+        A slot per job to keep when every job still gets one (a re-plan keeps
+        the previous plan's slots).
 
     Returns
     -------
@@ -85,6 +89,13 @@ def assign_day(jobs: Sequence[Job], capacity: int, day_slots: Sequence[int],
         ``violated`` is None when every bag has a slot; otherwise the
         assignment is partial and ``violated`` is an overfull slot interval.
     """
+    if prefer:
+        pinned = [Job(j.key, (prefer[j.key],), True)
+                  if not j.fixed and prefer.get(j.key) in j.slots else j for j in jobs]
+        if any(p is not j for p, j in zip(pinned, jobs, strict=True)):
+            got, bad = assign_day(pinned, capacity, day_slots, calm)
+            if bad is None:
+                return got, None
     load: dict[int, int] = {}
     out: dict[Hashable, int] = {}
     for j in jobs:
