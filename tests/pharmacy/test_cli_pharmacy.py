@@ -23,8 +23,7 @@ def _run(capsys, *args):
 
 
 def test_writes_the_sheets_and_shows_progress(capsys, tmp_path):
-    """Exit 0; sheets, comparison and JSON under --out; stages and solver progress on
-    stderr; the summary on stdout."""
+    """Exit 0, every file under --out, stages and solver progress on stderr, summary on stdout."""
     out = tmp_path / "pharmacie"
     code, stdout, stderr = _run(capsys, *SPRING, "--out", str(out))
     assert code == 0, stderr
@@ -38,8 +37,7 @@ def test_writes_the_sheets_and_shows_progress(capsys, tmp_path):
 
 
 def test_json_has_each_plan_and_the_sessions(capsys, tmp_path):
-    """--json prints each patient's plan in the spec's contract and the sessions (day,
-    slots, bags, lots, vials opened)."""
+    """--json prints each patient's plan (spec contract) and the sessions with lots and vials."""
     code, stdout, stderr = _run(capsys, *SPRING, "--out", str(tmp_path / "o"), "--json",
                                 "--quiet")
     assert code == 0, stderr
@@ -56,8 +54,7 @@ def test_json_has_each_plan_and_the_sessions(capsys, tmp_path):
 
 
 def test_replan_from_the_json(capsys, tmp_path):
-    """The JSON written, given back with --previous and --now, keeps the frozen bags and
-    lists the moves (none here)."""
+    """The JSON given back with --previous and --now keeps frozen bags and lists moves (none)."""
     first = tmp_path / "a"
     assert _run(capsys, *SPRING, "--out", str(first), "--quiet")[0] == 0
     code, stdout, stderr = _run(capsys, *SPRING, "--out", str(tmp_path / "b"), "--quiet",
@@ -89,8 +86,7 @@ def test_bad_input_is_one_line(capsys, tmp_path, args, code, words):
 
 
 def test_capacity_no_plan_meets_is_exit_2(capsys, tmp_path):
-    """Three patients starting the same Monday, one preparation a day: no plan keeps their
-    fewest bags (the first bags can only be made on two days); exit 2, nothing written."""
+    """One preparation a day for three same-day starts: exit 2, one line, nothing written."""
     folder = tmp_path / "patients"
     folder.mkdir()
     doc = yaml.safe_load((examples_dir() / "P001-rr-had-toulouse.yaml").read_text())

@@ -64,8 +64,7 @@ def test_no_patient_has_more_bags_than_their_own_optimum(example_plan, capped_pl
 
 
 def test_no_more_vials_than_the_single_patient_plans(example_plan):
-    """Lots counted again from the bags: the joint plan opens no more vials than the
-    single-patient plans, whether those open one set per bag or share lots as they happen."""
+    """Lots recounted from the bags: no more vials than the single-patient plans, either count."""
     preps = [Preparation((r.patient_id, c.number, b.index), b.prepared_at, b.dose_ug)
              for r, c, b in _bags(example_plan)]
     lots, _ = count_lots(preps, vial_ug=38.5)
@@ -79,8 +78,7 @@ def test_no_more_vials_than_the_single_patient_plans(example_plan):
 
 
 def test_sessions_list_every_bag_once_with_its_drug(example_plan):
-    """Each bag appears in the session of its production day, its lot draws summing to
-    its dose."""
+    """Each bag is in its production day's session once, its lot draws summing to its dose."""
     seen = [(p.patient_id, p.cycle, p.bag) for s in example_plan.sessions
             for p in s.preparations]
     assert sorted(seen) == sorted((r.patient_id, c.number, b.index)

@@ -27,8 +27,7 @@ def _read(path, delimiter=";"):
 
 
 def test_csv_files_in_french(spring_plan, tmp_path):
-    """Preparations (one row per bag, with contents, destination and lots), sessions, lots
-    and comparison, French headers and Excel's dialect."""
+    """Preparations, sessions, lots and comparison as French CSV for Excel, one row per bag."""
     paths = write_joint_csvs(spring_plan, tmp_path)
     assert [p.name for p in paths] == ["preparations.csv", "seances.csv", "lots.csv",
                                        "comparaison.csv"]
@@ -76,8 +75,7 @@ def test_html_prints_one_page_a_day(spring_plan):
 
 
 def test_text_and_summary(spring_plan):
-    """The summary names the horizon, capacities, solver status and bound; the text adds the
-    comparison and each session."""
+    """The summary names horizon, capacities, solver and bound; the text adds each session."""
     summary = joint_summary(spring_plan)
     assert "Horizon : du lun. 05/04/2027" in summary and "borne" in summary
     text = joint_text(spring_plan, "en")

@@ -34,8 +34,7 @@ def test_an_expired_leftover_is_wasted():
 
 
 def test_reconstitution_lead_counts_against_the_24_hours():
-    """With the lead, a lot reconstituted 15 min before the first bag expires 15 min
-    earlier than that bag's instant + 24 h."""
+    """A lot's 24 h count from its reconstitution, 15 min before its first bag is finished."""
     preps = [_prep("a", 0, 30.0), _prep("b", 24 * 60 - 10, 8.0)]
     assert vials_of(count_lots(preps, vial_ug=VIAL, lead_min=0)[0]) == 1
     assert vials_of(count_lots(preps, vial_ug=VIAL, lead_min=15)[0]) == 2
@@ -55,8 +54,7 @@ preps_strategy = st.lists(
 @settings(max_examples=150, deadline=None)
 @given(preps_strategy)
 def test_lot_invariants(items):
-    """Every bag gets exactly its dose, only from lots good at its instant; vials lie
-    between the drug's floor and one set per bag."""
+    """Each bag gets its dose from lots good at its instant; vials between the floor and per bag."""
     preps = [_prep(i, 15 * q, round(d, 3)) for i, (q, d) in enumerate(items)]
     lots, draws = count_lots(preps, vial_ug=VIAL)
     by_id = {lot.id: lot for lot in lots}

@@ -51,8 +51,7 @@ def test_two_bags_in_one_period_share_a_vial():
 
 
 def test_leftover_reaches_the_next_morning_only_through_reach():
-    """A vial opened in the afternoon serves the next morning's bag when ``reach`` allows
-    it, and not otherwise."""
+    """An afternoon vial serves the next morning's bag when ``reach`` allows it, not otherwise."""
     bags = [_bag(0, 20, 1), _bag(1, 15, 2)]
     cycles = [jm.CycleItem(((0,),)), jm.CycleItem(((1,),))]
     shared = jm.solve(_data(bags, cycles), time_limit_s=10)
@@ -91,8 +90,7 @@ def test_day_capacity_moves_a_bag_to_the_other_day():
 
 
 def test_infeasible_capacity_is_a_status_not_an_exception():
-    """Two bags that must be made the same day with one preparation a day: the result says
-    infeasible, with no solution."""
+    """An impossible capacity gives an infeasible result without a solution, not an exception."""
     data = _data([_bag(0, 10, 0), _bag(1, 10, 1)], [jm.CycleItem(((0,),)),
                                                      jm.CycleItem(((1,),))], day_capacity=1)
     res = jm.solve(data, time_limit_s=10)
@@ -101,8 +99,7 @@ def test_infeasible_capacity_is_a_status_not_an_exception():
 
 
 def test_slot_capacity_counts_bags_that_can_only_use_one_slot():
-    """Two bags whose only slot is the same, one preparation a slot: infeasible; two a
-    slot: feasible."""
+    """Two bags with one same slot: infeasible at one a slot, feasible at two."""
     one = jm.Option(0, (3,))
     bags = [jm.BagItem(0, 10_000, (one,)), jm.BagItem(1, 10_000, (one,))]
     cycles = [jm.CycleItem(((0,),)), jm.CycleItem(((1,),))]
@@ -113,8 +110,7 @@ def test_slot_capacity_counts_bags_that_can_only_use_one_slot():
 
 
 def test_had_capacity_picks_plans_with_visits_on_other_days():
-    """Two patients of one HAD with one visit a day: the plans whose changes fall on
-    different days are picked."""
+    """One visit a day per HAD: the plans whose changes fall on different days are picked."""
     day = dt.date(2027, 1, 6).toordinal()
     bags = [_bag(0, 10, 0, visit=(0, day)), _bag(0, 10, 0, visit=(0, day + 1)),
             _bag(1, 10, 1, visit=(0, day))]

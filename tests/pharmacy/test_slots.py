@@ -26,8 +26,7 @@ windows = st.tuples(st.integers(0, 9), st.integers(0, 4)).map(
 @settings(max_examples=300, deadline=None)
 @given(st.lists(windows, min_size=0, max_size=14), st.integers(1, 2))
 def test_assignment_or_a_true_overfull_interval(spans, capacity):
-    """Either every bag gets a slot of its window with at most ``capacity`` a slot, or the
-    interval returned really holds more bags than room (Hall's condition fails)."""
+    """Either every bag gets a slot of its window within capacity, or Hall's condition fails."""
     jobs = [Job(i, s) for i, s in enumerate(spans)]
     got, bad = assign_day(jobs, capacity, SLOTS)
     if bad is None:

@@ -63,8 +63,7 @@ def test_frozen_bags_do_not_move(before, after):
 
 
 def test_the_report_lists_exactly_what_moved(before, after):
-    """Moves are the bags that differ from the previous plan, none of them frozen; the
-    newcomer's bags are new ones."""
+    """Moves are exactly the bags that differ from the previous plan, none of them frozen."""
     _, previous = before
     old, new = _bags(previous), _bags(after)
     changed = {k for k in old.keys() | new.keys() if old.get(k) != new.get(k)}
@@ -76,8 +75,7 @@ def test_the_report_lists_exactly_what_moved(before, after):
 
 
 def test_the_newcomer_changes_no_one_elses_change_instants(after):
-    """Here, adding P008 moves no other patient's bag changes (at most a bag's preparation
-    moves, when that shares a lot)."""
+    """Here, adding P008 moves no other patient's bag changes (at most a preparation)."""
     others = [m for m in after.moved if m.patient_id != "P008"]
     assert all(m.before is not None and m.after is not None and m.before[1:] == m.after[1:]
                for m in others)
@@ -95,8 +93,7 @@ def test_no_new_bag_is_prepared_in_the_past(after):
 
 
 def test_a_cycle_started_before_now_needs_the_previous_plan(before):
-    """A patient whose cycle began before --now and is not in the previous plan cannot be
-    planned (its first bags would be prepared in the past): an input error says so."""
+    """A cycle begun before --now and missing from the previous plan is an input error."""
     cases, previous = before
     late = _newcomer(cases[0], "P009", 98)  # started Monday 12 April, before NOW
     with pytest.raises(InputError, match="before --now"):

@@ -34,7 +34,9 @@ def _monday(day: dt.date) -> dt.date:
 
 def default_start(cases: list[Any]) -> dt.date:
     """The Monday of the week of the earliest cycle start among the patients."""
-    return _monday(min(c.start.astimezone(dt.UTC).date() for case in cases
+    from hadplanner.models.request import PARIS
+
+    return _monday(min(c.start.astimezone(PARIS).date() for case in cases
                        for c in case.request.cycles))
 
 

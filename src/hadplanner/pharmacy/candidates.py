@@ -23,8 +23,8 @@ one candidate per cost:
 2. the least drug (fewest overfill-carrying bags, weighted by their rate);
 3. the least drug on each weekday pair of the practice (Mon/Thu, Tue/Fri);
 4. ``random_plans`` plans with the least drug plus seeded random penalties
-   on the days of changes, which move visits and preparations to other days;
-5. on request, plans that avoid given days (busy days of a first solve).
+   on the days of changes, which move visits and preparations to other days
+   (a capacity no candidate meets is tried again with three times as many).
 
 Ties go to changes at ``T0``'s time of day (the planner's regularity rule),
 so candidates stay readable for patients and nurses.
@@ -294,8 +294,8 @@ def path_ok(graph: CycleGraph, path: Sequence[int]) -> bool:
 
 
 def candidates(graph: CycleGraph, *, own: Sequence[int] | None = None,
-               prefix: Sequence[int] = (0,), random_plans: int = 4, seed: int = 0,
-               avoid_days: Sequence[int] = ()) -> CandidateSet:
+               prefix: Sequence[int] = (0,), random_plans: int = 4,
+               seed: int = 0) -> CandidateSet:
     """Candidate paths of a cycle (see the module docstring for which).
 
     Parameters
@@ -305,8 +305,6 @@ def candidates(graph: CycleGraph, *, own: Sequence[int] | None = None,
         and has the fewest bags).
     prefix
         Nodes of the frozen bags (``(0,)``: nothing frozen, paths start at ``T0``).
-    avoid_days
-        Local day ordinals whose changes are penalised (busy days).
 
     Raises
     ------
@@ -355,10 +353,6 @@ def candidates(graph: CycleGraph, *, own: Sequence[int] | None = None,
         node_pen = pen[days - first_day] * (~graph.grid.who.inpatient)
         add(layered_path(graph, start, offtime + node_pen * scale,
                          over * scale * 8))
-    if avoid_days:
-        busy = np.isin(days, np.array(sorted(set(avoid_days)), dtype=np.int64))
-        node_pen = busy * (~graph.grid.who.inpatient)
-        add(layered_path(graph, start, offtime + node_pen * scale * (n + 2), over * scale))
     if not paths:
         raise InfeasiblePlanError(f"cycle {graph.spec.number}: no plan with the fewest bags")
     return CandidateSet(graph, tuple(paths), own_index, fewest,

@@ -3,34 +3,45 @@
 Design (why this one)
 ---------------------
 A master CP-SAT model picks, for every patient's cycle, one plan among
-*candidate plans* made by the exact single-patient planner's graph
+*candidate plans* made on the exact single-patient planner's graph
 (:mod:`hadplanner.pharmacy.candidates`: paths with the patient's fewest
 bags), and for every bag of the picked plans one *option*: a part of a
-production day (morning, midday, afternoon) in which it can be compounded.
-The change instants come from the planner, so every bag is one the planner
-allows; the model decides what couples patients: the production day and part
-of day of each bag (PUI capacity, vial sharing) and which plan (HAD visits,
-drug). Exact slots inside a part of day are set afterwards
-(:mod:`hadplanner.pharmacy.slots`), under the slot capacity this model
-guarantees with Hall's condition, and the exact vials are then counted bag by
-bag (:mod:`hadplanner.pharmacy.lots`), never more than this model's count.
+production day (an hour by default: ``period_min``) in which it can be
+compounded. The change instants come from the planner, so every bag is one
+the planner allows; the model decides what couples patients: the part of a
+production day of each bag (PUI capacity, vial sharing) and which plan (HAD
+visits, drug). Exact slots inside a part of a day are set afterwards
+(:mod:`hadplanner.pharmacy.slots`) under the slot capacity, which this model
+guarantees exactly with Hall's condition on the slot intervals of each part;
+the exact vials are then counted bag by bag (:mod:`hadplanner.pharmacy.lots`),
+never more than this model's count.
 
 Why not one time-indexed model of every change instant: a 28-day cycle has
 2,689 change instants and about a million possible bags on the planner's
-15-minute grid; 200 patients would make billions of variables. The layered
-candidates keep the planner's exactness per patient (every candidate has the
-fewest bags) and leave the model a few thousand Booleans per hundred
-patients. Vials are counted per part of a day, not per slot: a lot opened in
+15-minute grid; 200 patients would make billions of variables. Candidates
+keep the planner's exactness per patient (every candidate has the fewest
+bags) and leave the model some 30,000 Booleans for 200 patients over 8
+weeks. Vials are counted per part of a day, not per slot: a lot opened in
 part ``i`` can serve part ``j`` when every bag of ``j`` is finished within
 the reconstituted vial's stability of the earliest possible reconstitution
-in ``i`` (``reach``): a conservative rule, so that the exact lots can only do
-better.
+in ``i`` (``reach``): a conservative rule, so the exact lots can only do
+better. A flow of drug from each part's lots to the parts they reach, and
+whole vials per part, make the rule linear.
+
+Starting point. CP-SAT alone finds no plan for 200 patients in two minutes
+on two cores; :func:`best_start` builds one that meets every capacity
+(greedy, cycle by cycle, scored on the model's own lots) and the search
+starts from it (a complete hint).
 
 What the bound means. ``Result.bound`` is CP-SAT's bound on *this* model
-(the candidates given, the parts-of-day vial rule); it is not a bound over
-every plan of the planner. :func:`hadplanner.pharmacy.joint.plan_pharmacy`
-also reports a bound on vials that holds for every plan: the least drug of
-each cycle (an exact shortest path), divided by the vial's content.
+(the candidates given, the parts-of-day vial rule). Its vial part starts
+from a floor that holds for every plan of any kind: the least drug of each
+cycle (an exact shortest path on the planner's graph, always a candidate)
+over the vial's content, in whole vials (``total_vials``'s lower bound).
+CP-SAT's own relaxation did not reach that floor, so it is stated. With
+many patients every production day shares lots and the plans found sit
+within a fraction of a percent of it; with few, bags rarely share a day and
+each rounds up on its own, which the floor does not see (a few percent).
 
 Layout (after PyJobShop's ``solvers/ortools``): :class:`ProblemData` is plain
 index-based data that checks its cross-references; :class:`Variables` holds
@@ -43,8 +54,9 @@ Objective (integers): ``W_vial x vials + W_move x bags moved off the
 previous joint plan + W_prep x peak preparations a day + W_visit x sum over
 HADs of their peak visits a day`` (:func:`effective_weights`): each weight above
 the largest possible sum of the terms after it, so the order is
-lexicographic: vials (euros), then a re-plan's changes, then the peaks.
-Bags are not in it: every candidate has the patient's fewest bags.
+lexicographic: vials (euros), then a re-plan's changes, then the peaks
+(``W_prep = W_visit = 1``). Bags are not in it: every candidate has the
+patient's fewest bags.
 """
 
 from __future__ import annotations
@@ -534,15 +546,39 @@ def fifo_vials(data: ProblemData, demand: dict[int, int], periods: Sequence[int]
     return vials
 
 
-def greedy_start(data: ProblemData) -> tuple[list[int], dict[int, int]] | None:
+def best_start(data: ProblemData) -> tuple[list[int], dict[int, int]] | None:
+    """The better of :func:`greedy_start` by vials first and by drug first (the model's
+    lots over every period): the first wins when patients rarely share a day, the second
+    when every day is shared (then less drug is fewer vials)."""
+    reach_from: dict[int, list[int]] = defaultdict(list)
+    for i, j in sorted(data.reach):
+        reach_from[j].append(i)
+    best: tuple[int, tuple[list[int], dict[int, int]]] | None = None
+    for drug_first in (False, True):
+        start = greedy_start(data, drug_first=drug_first)
+        if start is None:
+            continue
+        demand: dict[int, int] = defaultdict(int)
+        for b, o in start[1].items():
+            demand[data.bags[b].options[o].period] += data.bags[b].dose
+        vials = fifo_vials(data, demand, range(len(data.periods)), reach_from)
+        if best is None or vials < best[0]:
+            best = (vials, start)
+    return None if best is None else best[1]
+
+
+def greedy_start(data: ProblemData, drug_first: bool = False, passes: int = 4
+                 ) -> tuple[list[int], dict[int, int]] | None:
     """A plan that meets every capacity, or None when this greedy finds none.
 
     First every cycle is placed on its hinted plan and options (the patients' own
     plans), or, where that does not fit, on the first candidate that fits. Then each
     cycle in turn is taken out and put back on the candidate that fits with the fewest
     vials in the components of periods it touches (the model's lots, :func:`fifo_vials`),
-    then the least drug: each bag in a period that already has drug when one fits (to
-    share a lot), else its hinted option, else the latest. Slots are filled exactly here,
+    then the least drug (the other way round with ``drug_first``), then where it was: each
+    bag in a period that already has drug when one fits (to share a lot), else its hinted
+    option, else the latest; again, up to ``passes`` times, until a pass changes nothing.
+    Slots are filled exactly here,
     so the slot capacity holds; HAD visits and the day's preparations are counted as they
     go. The joint model starts from it.
     """
@@ -609,35 +645,88 @@ def greedy_start(data: ProblemData) -> tuple[list[int], dict[int, int]] | None:
                 break
         else:
             return None
-    for c, cyc in enumerate(data.cycles):
-        touched = sorted({comp[o.period] for k in range(len(cyc.plans))
-                          for b in cyc.plans[k] for o in data.bags[b].options})
-        periods = sorted(i for key in touched for i in by_comp[key])
-        book(where[c], -1)
-        best: tuple[tuple[int, int, int], int, list[Spot]] | None = None
-        for k in range(len(cyc.plans)):
-            for share in (True, False):
-                spots = place(c, k, share)
-                if spots is None:
-                    continue
-                score = (fifo_vials(data, demand, periods, reach_from),
-                         sum(data.bags[b].dose for b in cyc.plans[k]), int(k != picks[c]))
-                book(spots, -1)
-                if best is None or score < best[0]:
-                    best = (score, k, spots)
-        if best is None:
+    touched_periods = []
+    for cyc in data.cycles:
+        touched = sorted({comp[o.period] for plan in cyc.plans
+                          for b in plan for o in data.bags[b].options})
+        touched_periods.append(sorted(i for key in touched for i in by_comp[key]))
+    for _ in range(passes):
+        changed = False
+        for c, cyc in enumerate(data.cycles):
+            periods = touched_periods[c]
+            book(where[c], -1)
+            before = [(b, o) for b, o, _s, _d in where[c]]
+            best: tuple[tuple[int, int, int], int, list[Spot]] | None = None
+            for k in range(len(cyc.plans)):
+                for share in (True, False):
+                    spots = place(c, k, share)
+                    if spots is None:
+                        continue
+                    vials = fifo_vials(data, demand, periods, reach_from)
+                    drug = sum(data.bags[b].dose for b in cyc.plans[k])
+                    kept = int([(b, o) for b, o, _s, _d in spots] != before)
+                    score = (drug, vials, kept) if drug_first else (vials, drug, kept)
+                    book(spots, -1)
+                    if best is None or score < best[0]:
+                        best = (score, k, spots)
+            if best is None:
+                book(where[c], 1)
+                continue
+            changed |= [(b, o) for b, o, _s, _d in best[2]] != before
+            picks[c], where[c] = best[1], best[2]
             book(where[c], 1)
-            continue
-        picks[c], where[c] = best[1], best[2]
-        book(where[c], 1)
+        if not changed:
+            break
+    _level_peak(data, where, day_load, slot_load, demand, comp, by_comp, reach_from, book)
     return picks, {b: o for spots in where for b, o, _s, _d in spots}
 
 
+def _level_peak(data: ProblemData, where: list[list[tuple[int, int, int, int]]],
+                day_load: dict[int, int], slot_load: dict[int, int], demand: dict[int, int],
+                comp: list[int], by_comp: dict[int, list[int]],
+                reach_from: dict[int, list[int]], book: Callable[..., None]) -> None:
+    """Move bags off the busiest day to another of their options while the model's lots
+    need no more vials (the peak of preparations, the objective's next term)."""
+    for _ in range(10 * len(data.days) + 10):
+        peak = max(day_load.values(), default=0)
+        moved = False
+        for spots in where:
+            for i, (b, _o, _slot, day) in enumerate(spots):
+                if day_load[day] != peak:
+                    continue
+                bag = data.bags[b]
+                keys = sorted({comp[x.period] for x in bag.options})
+                periods = sorted(p for k in keys for p in by_comp[k])
+                before = fifo_vials(data, demand, periods, reach_from)
+                book([spots[i]], -1)
+                for o2 in range(len(bag.options) - 1, -1, -1):
+                    opt = bag.options[o2]
+                    d2 = data.periods[opt.period].day
+                    free = [x for x in reversed(opt.slots) if slot_load[x] < data.slot_capacity]
+                    if d2 == day or day_load[d2] + 1 >= peak or not free:
+                        continue
+                    spot = (b, o2, free[0], d2)
+                    book([spot], 1)
+                    if fifo_vials(data, demand, periods, reach_from) <= before:
+                        spots[i] = spot
+                        moved = True
+                        break
+                    book([spot], -1)
+                if not moved:
+                    book([spots[i]], 1)
+                else:
+                    break
+            if moved:
+                break
+        if not moved:
+            return
+
+
 def _add_hint(m: cp_model.CpModel, data: ProblemData, v: Variables) -> None:
-    """Start the search from :func:`greedy_start`, else from the hinted plans and options;
+    """Start the search from :func:`best_start`, else from the hinted plans and options;
     with every bag placed, the lots too (drug drawn from the oldest lot that reaches, as the
     PUI would)."""
-    start = greedy_start(data)
+    start = best_start(data)
     if start is None:
         picks = [cyc.hint for cyc in data.cycles]
         chosen = {b: data.bags[b].hint for cyc in data.cycles for b in cyc.plans[cyc.hint]
