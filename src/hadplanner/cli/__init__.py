@@ -16,7 +16,7 @@ from typing import Annotated
 import typer
 
 from hadplanner import __version__
-from hadplanner.cli import coverage, pathway, plan, register, run, territory, web
+from hadplanner.cli import coverage, pathway, pharmacy, plan, register, run, territory, web
 from hadplanner.cli.boundary import run_cli
 
 app = typer.Typer(
@@ -48,7 +48,7 @@ def _root(
     """
 
 
-for _module in (territory, coverage, plan, pathway, register, run, web):
+for _module in (territory, coverage, plan, pathway, pharmacy, register, run, web):
     _module.register(app)
 
 

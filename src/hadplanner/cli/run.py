@@ -10,7 +10,10 @@ It grows with each capability; today it writes, under ``--out``:
 4. ``parcours/``: each example patient's care pathway (who cares for them at home,
    the plan for that care, recourse, what to arrange, the request to the ARS):
    printable HTML and JSON;
-5. ``pharmacie/``: the PUI production sheet across those patients (text, CSV, XLSX).
+5. ``pharmacie/``: the PUI's joint production plan of those patients (``hadplanner
+   pharmacy``: every cycle, capacity and shared vials; sheets per production day in
+   CSV, XLSX and printable HTML, the comparison with the single-patient plans and the
+   practice, the JSON).
 
 Every plan is checked before anything of it is written; one example that
 cannot be planned safely stops the run with its one-line error (exit 2).
@@ -53,22 +56,17 @@ def register(app: typer.Typer) -> None:
             "--csv-dialect", help="CSV files: 'excel-fr' (';', decimal comma, BOM: French "
             "Excel) or 'plain' (',', decimal point: GIS, scripts).")] = "excel-fr",
     ) -> None:
-        """Run the main job: territory, coverage, example patients' plans, PUI production sheet.
+        """Run the main job: territory, coverage, example patients' plans, PUI production plan.
 
         Example: hadplanner run --out out --lang fr
         """
         from hadplanner.cli.pathway import pathway_examples
+        from hadplanner.cli.pharmacy import pharmacy_examples
         from hadplanner.cli.plan import plan_examples
         from hadplanner.export._labels import check_lang
         from hadplanner.export._spreadsheet import check_dialect
         from hadplanner.export.coverage import write_coverage_outputs
-        from hadplanner.export.production_sheet import (
-            production_sheet_text,
-            write_production_csv,
-            write_production_xlsx,
-        )
         from hadplanner.io.writing import Outputs
-        from hadplanner.pharmacy.production import production_sheet
         from hadplanner.territory.loading import load_territory
         from hadplanner.territory.summary import write_territory_report
 
@@ -104,31 +102,25 @@ def register(app: typer.Typer) -> None:
             paths = pathway_examples(folder, lang, territory, day, loaded)
             _done(t0, paths, out)
 
-            t0 = _step(5, total, "fiche de production PUI" if lang == "fr"
-                       else "PUI production sheet")
-            sheet = production_sheet(plans)
-            pharma = out / "pharmacie"
-            pharma.mkdir(parents=True, exist_ok=True)
-            stem = "fiche_production" if lang == "fr" else "production_sheet"
-            txt = pharma / f"{stem}.txt"
-            txt.write_text(production_sheet_text(sheet, lang), encoding="utf-8")
-            csv_path = pharma / f"{stem}.csv"
-            write_production_csv(sheet, csv_path, lang, dialect=csv_dialect)
-            xlsx = write_production_xlsx(sheet, pharma / f"{stem}.xlsx", lang)
-            _done(t0, [txt, csv_path, xlsx], out)
+            t0 = _step(5, total, "plan de production PUI, tous patients" if lang == "fr"
+                       else "PUI production plan, every patient")
+            joint, paths = pharmacy_examples(out / "pharmacie", lang, territory, csv_dialect)
+            _done(t0, paths, out)
             outputs.commit()
         out = final
 
         bags = sum(p.totals.bags for p in plans)
+        j, one = joint.comparison.joint, joint.comparison.single
         if lang == "fr":
             typer.echo(
-                f"{len(plans)} patients planifiés ({bags} poches, toutes vérifiées), "
-                f"{sheet.vials_shared} flacons avec partage des reliquats "
-                f"({sheet.vials_saved} économisés). Résultats dans {out}/"
+                f"{len(plans)} patients planifiés ({bags} poches, toutes vérifiées) ; plan "
+                f"commun de la PUI : {j.vials} flacons en lots partagés (plans patient par "
+                f"patient : {one.vials_per_bag} sans partage, {one.vials} avec). "
+                f"Résultats dans {out}/"
             )
         else:
             typer.echo(
-                f"{len(plans)} patients planned ({bags} bags, all checked), "
-                f"{sheet.vials_shared} vials sharing leftovers ({sheet.vials_saved} saved). "
-                f"Outputs in {out}/"
+                f"{len(plans)} patients planned ({bags} bags, all checked); the PUI's joint "
+                f"plan: {j.vials} vials in shared lots (single-patient plans: "
+                f"{one.vials_per_bag} without sharing, {one.vials} with). Outputs in {out}/"
             )
