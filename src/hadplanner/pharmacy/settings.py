@@ -39,7 +39,7 @@ from typing import Annotated
 from pydantic import Field
 
 from hadplanner.models.base import Model, Real, Text, Whole, bounded
-from hadplanner.models.request import Closure
+from hadplanner.models.hours import Closure
 
 
 class Weights(Model):
