@@ -448,6 +448,7 @@ def plan_pharmacy(
         practice_note=None if practice_ok else
         "the practice cannot plan " + ", ".join(p.patient_id for p in single
                                                 if not p.baseline.feasible))
+    _assert_capacities(comparison.joint, st)
     total_min = sum(min(path_dose_ug(c.cands.graph, p) for p in c.cands.paths) for c in cycles)
     solver = SolverReport(
         status=result.status.value, objective=result.objective, bound=result.bound,
@@ -809,6 +810,21 @@ def _figures(plans: Sequence[Plan], days: Sequence[dt.date], st: PharmacySetting
         days_over_had_capacity=sum(1 for (h, _), n in visits.items()
                                    if caps.get(h) is not None and n > (caps[h] or 0)),
         day_hospital_trips=sum(1 for _, b in bags if b.changed_by == ChangedBy.day_hospital))
+
+
+def _assert_capacities(joint: Figures, st: PharmacySettings) -> None:
+    """The joint plan, counted again bag by bag, meets every capacity the model was given.
+
+    The model states the capacities; this recount from the final bags (slots set
+    after the solve) guards against a model or slot-assignment bug reaching a sheet.
+    """
+    over = {"days over the PUI's capacity of preparations a day": joint.days_over_capacity,
+            "slots over the PUI's capacity of preparations a slot": joint.slots_over_capacity,
+            "days over an HAD's capacity of visits a day": joint.days_over_had_capacity}
+    bad = [f"{n} {what}" for what, n in over.items() if n]
+    if bad:
+        raise UnsafePlanError("joint plan: " + "; ".join(bad) + f" (capacity "
+                              f"{st.capacity_per_day} a day, {st.capacity_per_slot} a slot)")
 
 
 def _moves(previous: PharmacyPlan | None, results: Sequence[PatientResult],
