@@ -75,6 +75,9 @@ def test_replan_from_the_json(capsys, tmp_path):
     (["--from", "2027-13-01"], 1, "--from"),
     # an option out of its bounds
     (["--capacity", "0", "--from", "2027-04-05"], 1, "capacity_per_day"),
+    # horizons of no weeks, or of twenty years
+    (["--weeks", "0"], 1, "--weeks 0"),
+    (["--weeks", "1000"], 1, "1 to 104 weeks"),
 ])
 def test_bad_input_is_one_line(capsys, tmp_path, args, code, words):
     """A bad option or input is one line on stderr, exit 1, and nothing written."""

@@ -79,6 +79,10 @@ _UNITS = 1000
 _MAX_ROUNDS = 8
 
 
+MAX_WEEKS = 104
+"""The longest horizon: two years (a blinatumomab treatment lasts at most about a year)."""
+
+
 def _epoch(t: dt.datetime) -> int:
     return int(t.astimezone(UTC).timestamp())
 
@@ -389,8 +393,9 @@ def plan_pharmacy(
     """
     st = settings or PharmacySettings()
     say: Reporter = report or (lambda stage, progress: None)
-    if weeks < 1:
-        raise InputError(f"--weeks {weeks}: the horizon is at least one week")
+    if not 1 <= weeks <= MAX_WEEKS:
+        raise InputError(f"--weeks {weeks}: the horizon is 1 to {MAX_WEEKS} weeks (two years "
+                         "of production: a longer one is a typing error)")
     if previous is not None and now is None:
         raise InputError("a previous plan needs --now: the instant of re-planning")
     ids = [c.patient_id for c in cases]
