@@ -103,4 +103,8 @@ def test_capacity_no_plan_meets_is_exit_2(capsys, tmp_path):
                                  "--time-limit", "5", "--quiet")
     assert code == 2, stderr
     assert "capacity" in stderr and "fewest bags" in stderr
+    # the instant to act on: the day the three own plans need three preparations
+    day = doc["cycles"][0]["start"][:10]
+    assert f"3 preparations on {day} (capacity 1 a day)" in stderr, stderr
+    assert len(stderr.strip().splitlines()) == 1
     assert not out.exists()

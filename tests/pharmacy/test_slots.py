@@ -42,6 +42,27 @@ def test_assignment_or_a_true_overfull_interval(spans, capacity):
     assert (bad is None) == _hall_holds(jobs, capacity)
 
 
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(windows, st.integers(0, 9) | st.none()), min_size=0, max_size=14),
+       st.integers(1, 2))
+def test_preferred_slots_never_overfill_a_slot(spans, capacity):
+    """A re-plan's preferred slots are kept only within capacity (three bags that all
+    prefer one slot of capacity two once got it: found by a random joint plan)."""
+    jobs = [Job(i, s) for i, (s, _) in enumerate(spans)]
+    prefer = {i: p for i, (_, p) in enumerate(spans) if p is not None}
+    got, bad = assign_day(jobs, capacity, SLOTS, prefer=prefer)
+    assert (bad is None) == _hall_holds(jobs, capacity)
+    if bad is None:
+        assert all(got[j.key] in j.slots for j in jobs)
+        assert all(sum(1 for v in got.values() if v == s) <= capacity for s in SLOTS)
+
+
+def test_three_bags_preferring_one_slot_of_two():
+    got, bad = assign_day([Job(k, (3, 4, 5)) for k in "abc"], 2, SLOTS,
+                          prefer={k: 4 for k in "abc"})
+    assert bad is None and sorted(got.values()).count(4) == 2
+
+
 def test_bags_finish_as_late_as_they_can():
     """Free slots go to the latest slot of each window (the freshest bag)."""
     got, bad = assign_day([Job("a", (0, 1, 2)), Job("b", (0, 1, 2))], 1, SLOTS)

@@ -429,7 +429,8 @@ def plan_pharmacy(
             break
         except _NoPlan as exc:
             if attempt == 1 or exc.status != jm.Status.infeasible:
-                raise InfeasiblePlanError(str(exc)) from None
+                raise InfeasiblePlanError(str(exc) + _own_conflict(
+                    active, st, dict(zip(had_names, had_caps, strict=True)))) from None
     assert result.solution is not None
     say("check", None)
     results, single = _patient_plans(active, cycles, result.solution, chosen, refs, slots)
@@ -695,10 +696,50 @@ def _why_not(result: jm.Result, data: jm.ProblemData, st: PharmacySettings,
             f"{st.capacity_per_slot} a slot)" + (f" and the HADs' ({', '.join(caps)})"
                                                  if caps else ""))
     if result.status == jm.Status.infeasible:
-        return (f"{what} leave no plan where every patient keeps their fewest bags: raise "
-                "a capacity (pharmacie.yaml) or move a cycle's start")
+        return (f"{what} leave no plan among the candidate plans (each with the patient's "
+                "fewest bags): raise a capacity (pharmacie.yaml) or move a cycle's start")
     return (f"no plan found in {result.seconds:.0f} s within {what}: give the solver more time "
             "(time_limit_s)")
+
+
+def _own_conflict(active: Active, st: PharmacySettings, caps: dict[str, int | None]) -> str:
+    """Where the patients' own plans meet: the first day, slot and HAD day their own
+    plans (each made alone) fill beyond a capacity, with who (the instant to act on)."""
+    per_day: dict[dt.date, list[str]] = defaultdict(list)
+    per_slot: dict[dt.datetime, list[str]] = defaultdict(list)
+    visits: dict[tuple[str, dt.date], list[str]] = defaultdict(list)
+    for case, specs in active:
+        numbers = {s.number for s in specs}
+        for cyc in case.own.cycles:
+            if cyc.number not in numbers:
+                continue
+            for b in cyc.bags:
+                pid = case.patient_id
+                per_day[b.prepared_at.astimezone(PARIS).date()].append(pid)
+                per_slot[b.prepared_at.astimezone(PARIS)].append(pid)
+                if b.changed_by == ChangedBy.had_nurse and case.had_id is not None:
+                    visits[(case.had_id, b.start.astimezone(PARIS).date())].append(pid)
+    found = []
+    days = sorted(d for d, who in per_day.items() if len(who) > st.capacity_per_day)
+    if days:
+        who = per_day[days[0]]
+        found.append(f"{len(who)} preparations on {days[0]:%Y-%m-%d} (capacity "
+                     f"{st.capacity_per_day} a day)")
+    instants = sorted(t for t, who in per_slot.items() if len(who) > st.capacity_per_slot)
+    if instants:
+        who = per_slot[instants[0]]
+        found.append(f"{len(who)} preparations finishing at {instants[0]:%Y-%m-%d %H:%M} "
+                     f"({', '.join(sorted(set(who)))}; capacity {st.capacity_per_slot} a slot)")
+    over = sorted((d, h) for (h, d), who in visits.items()
+                  if caps.get(h) is not None and len(who) > (caps[h] or 0))
+    if over:
+        d, h = over[0]
+        who = visits[(h, d)]
+        found.append(f"{len(who)} visits of {h} on {d:%Y-%m-%d} ({', '.join(sorted(set(who)))}; "
+                     f"capacity {caps[h]} a day)")
+    if not found:
+        return ""
+    return "; alone, the patients' plans first need " + " and ".join(found)
 
 
 def _assign_slots(data: jm.ProblemData, sol: jm.Solution, refs: Sequence[_BagRef],

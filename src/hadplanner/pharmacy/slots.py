@@ -90,8 +90,20 @@ def assign_day(jobs: Sequence[Job], capacity: int, day_slots: Sequence[int],
         assignment is partial and ``violated`` is an overfull slot interval.
     """
     if prefer:
-        pinned = [Job(j.key, (prefer[j.key],), True)
-                  if not j.fixed and prefer.get(j.key) in j.slots else j for j in jobs]
+        # Pin a preferred slot only while it has room: pinned jobs are fixed, and
+        # fixed jobs are placed whatever the capacity.
+        taken: dict[int, int] = {}
+        for j in jobs:
+            if j.fixed:
+                taken[j.slots[0]] = taken.get(j.slots[0], 0) + 1
+        pinned = []
+        for j in jobs:
+            want = prefer.get(j.key)
+            if not j.fixed and want in j.slots and taken.get(want, 0) < capacity:
+                taken[want] = taken.get(want, 0) + 1
+                pinned.append(Job(j.key, (want,), True))
+            else:
+                pinned.append(j)
         if any(p is not j for p, j in zip(pinned, jobs, strict=True)):
             got, bad = assign_day(pinned, capacity, day_slots, calm)
             if bad is None:
@@ -102,6 +114,9 @@ def assign_day(jobs: Sequence[Job], capacity: int, day_slots: Sequence[int],
         if j.fixed:
             out[j.key] = j.slots[0]
             load[j.slots[0]] = load.get(j.slots[0], 0) + 1
+    full = [s for s, n in load.items() if n > capacity]
+    if full:  # frozen bags alone overfill a slot: no assignment can mend it
+        return out, (min(full), min(full))
     free = [j for j in jobs if not j.fixed]
     if calm is not None:
         quiet = {j.key: tuple(s for s in j.slots if calm[s]) or j.slots for j in free}
