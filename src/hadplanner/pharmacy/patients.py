@@ -1,4 +1,4 @@
-"""The patients of the pharmacy's plan, from a folder of request files (the adapter).
+"""The patients of the pharmacy's plan, from a folder of request files or the register.
 
 Each request goes through the care pathway when it gives a home
 (:func:`hadplanner.pathway.coordinator.build_pathway`): the HAD that cares
@@ -11,12 +11,21 @@ sees plain data (:class:`PatientCase`).
 A ``pharmacie.yaml`` (or ``.yml``/``.json``) in the folder holds the PUI's
 settings (:class:`hadplanner.pharmacy.settings.PharmacySettings`), not a
 patient.
+
+:func:`cases_from_register` makes the same cases from the register's
+patients (the web application's pharmacy screen) without running the pathway
+again: the register keeps each request as planned (road time, the HAD's visit
+hours) and the plan in force. A patient whose plan in force was re-planned
+after an event is left out of the joint plan (planning them again from their
+request would drop what the events changed) and said so.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from hadplanner.errors import HadPlannerError, InputError
 from hadplanner.models.plan import Plan
@@ -25,6 +34,9 @@ from hadplanner.pharmacy.settings import PharmacySettings
 
 SETTINGS_NAMES = ("pharmacie.yaml", "pharmacie.yml", "pharmacie.json")
 """File names of the PUI's settings in a patients folder."""
+
+REPLANNED = "plan réplanifié après un événement : gardé tel quel, hors plan commun"
+"""Why a register patient is left out of the joint plan (:func:`cases_from_register`)."""
 
 
 @dataclass(frozen=True)
@@ -146,3 +158,84 @@ def _alone(request: Request, territory: str, path: Path) -> PatientCase:
 
     planned = with_transport(request, resolve_transport(request, territory))
     return PatientCase(request=planned, own=plan_request(planned), source=str(path))
+
+
+def cases_from_register(views: Iterable[Any], territory: str = "occitanie"
+                        ) -> tuple[list[PatientCase], list[tuple[str, str]]]:
+    """The register's patients as the joint plan sees them, and those it leaves out.
+
+    Each :class:`~hadplanner.register.service.PatientView` already holds the
+    request as planned (road time settled, the HAD's visit hours) and the
+    plan in force: the case takes them as they are, without the pathway. The
+    HAD (only when its nurses change the bags), its name and visits a day come
+    from the territory's HAD list, the home's commune name and the prescribing
+    centre from the territory's places (the light loader; a home given as a
+    point needs the communes' polygons, loaded once per process).
+
+    A patient with an event recorded, or whose plan in force is not the
+    admission's (``plan_version`` > 1), is left out: the joint plan plans
+    from the request and would drop what the events changed (an interruption,
+    a bag moved). They come back in the second list with the reason (French,
+    for the pharmacy's screen), and their plan in force stays as it is.
+
+    Returns
+    -------
+    (cases, excluded)
+        The cases in the views' order; ``(pseudonym, reason)`` of each patient
+        left out.
+
+    Raises
+    ------
+    TerritoryError
+        The territory's files cannot be read.
+    """
+    cases: list[PatientCase] = []
+    excluded: list[tuple[str, str]] = []
+    hads: dict[str, Any] | None = None
+    places = None
+    for view in views:
+        if view.events or view.plan_version > 1:
+            excluded.append((view.pseudonym, REPLANNED))
+            continue
+        request: Request = view.request
+        had = None
+        if request.change_mode == "had_nurse" and view.had_id is not None:
+            if hads is None:
+                hads = _territory_hads(territory)
+            had = hads.get(view.had_id)
+        commune, centre = None, ""
+        home = request.patient.home
+        if home is not None:
+            if places is None:
+                from hadplanner.territory.loading import load_places
+
+                places = load_places(territory)
+            commune = _commune_name(home, places, territory)
+            centre = places.centre.name if places.centre is not None else ""
+        cases.append(PatientCase(
+            request=request, own=view.plan,
+            had_id=view.had_id if request.change_mode == "had_nurse" else None,
+            had_name=had.name if had is not None else None,
+            had_capacity=had.visit_capacity_per_day if had is not None else None,
+            commune=commune, centre=centre, source=f"registre:{view.pseudonym}"))
+    return cases, excluded
+
+
+def _territory_hads(territory: str) -> dict[str, Any]:
+    """The territory's HADs by id (``hads.yaml`` alone: no polygons, no zones)."""
+    from hadplanner.territory.loading import read_hads_yaml, read_manifest, resolve
+
+    folder = resolve(territory)
+    return {h.id: h for h in read_hads_yaml(folder / read_manifest(folder).files.hads)}
+
+
+def _commune_name(home: Any, places: Any, territory: str) -> str | None:
+    """The name of the home's commune (as the pathway names it), None outside the territory."""
+    insee = home.commune
+    if insee is None and home.lat is not None and home.lon is not None:
+        from hadplanner.territory.loading import load_territory
+
+        insee = load_territory(territory).commune_at(home.lat, home.lon)
+    if insee is None or insee not in places.communes:
+        return None
+    return str(places.communes[insee].name)

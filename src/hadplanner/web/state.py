@@ -61,6 +61,10 @@ class WebState:
     pictures: LRU = field(default_factory=lambda: LRU(64))
     coverages: LRU = field(default_factory=lambda: LRU(16))
     files: LRU = field(default_factory=lambda: LRU(8))
+    joint_plans: LRU = field(default_factory=lambda: LRU(8))
+    """The PUI's joint plans, keyed by the register's content and the horizon."""
+    joint_lock: threading.Lock = field(default_factory=threading.Lock)
+    """One joint plan solved at a time (each takes the solver's time limit)."""
     geojson: bytes | None = None
     picture_lock: threading.Lock = field(default_factory=threading.Lock)
 
