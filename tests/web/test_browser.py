@@ -176,6 +176,39 @@ def test_pharmacist_opens_tomorrows_sheet(page, server, register_url):
         assert f.read(2) == b"PK"
 
 
+def test_pharmacist_computes_the_joint_plan(page, server, register_url):
+    """From the production page, the pharmacist computes the joint plan of the register's
+    patients: status, comparison and the patient's bags on screen, a real XLSX download."""
+    from hadplanner.models.request import parse_request
+    from hadplanner.register.service import add_patient, list_patients
+    from hadplanner.web.app import today_paris
+
+    monday = today_paris() - dt.timedelta(days=today_paris().weekday())
+    start = monday + dt.timedelta(days=8)
+    if "W200" not in {v.pseudonym for v in list_patients(url=register_url)}:
+        add_patient(parse_request({
+            "patient": {"id": "W200", "weight_kg": 64, "height_cm": 168,
+                        "home": {"commune": "31555"}},
+            "cycles": [{"number": 1, "start": f"{start}T10:00", "regimen": "rr-cycle"}]}),
+            user="tests", url=register_url)
+    sign_in(page, server, "carol")
+    page.fill("#joint-form input[name=semaines]", "6")
+    page.click("#joint-form button[type=submit]")
+    page.wait_for_url("**/pharmacie/plan-commun**")
+    assert "Plan commun" in page.inner_text("h1")
+    assert page.inner_text("#solver-status").strip()
+    assert page.locator("#patient-W200").count() == 1
+    bags = int(page.inner_text("#patient-W200 td:nth-child(3)"))
+    assert bags >= 7  # 28 days of bags of at most 96 h
+    joint_vials = page.inner_text("#comparison tr[id^=cmp-] td.joint").strip()
+    assert joint_vials, "the comparison has figures"
+    assert page.locator("#sessions section.session").count() >= bags // 2
+    with page.expect_download() as dl:
+        page.click("#joint-xlsx")
+    with open(dl.value.path(), "rb") as f:
+        assert f.read(2) == b"PK"
+
+
 def test_ars_opens_the_map_clicks_a_commune_and_runs_a_whatif(page, server):
     sign_in(page, server, "bob")
     assert page.url.endswith("/ars")
