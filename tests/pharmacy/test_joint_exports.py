@@ -78,6 +78,10 @@ def test_text_and_summary(spring_plan):
     """The summary names horizon, capacities, solver and bound; the text adds each session."""
     summary = joint_summary(spring_plan)
     assert "Horizon : du lun. 05/04/2027" in summary and "borne" in summary
+    # the bag contents' defaults to check against the label, with the figures used
+    bag = spring_plan.patients[0].plan.cycles[0].bags[0]
+    assert f"{bag.stabiliser_ml:.1f}".replace(".", ",") + " mL de stabilisant" in summary
+    assert "à vérifier sur le RCP en vigueur" in summary
     text = joint_text(spring_plan, "en")
     assert "Comparison on the same cycles" in text and "Production sheet," in text
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from hadplanner.models.request import PARIS
@@ -82,9 +82,10 @@ def test_order_given_does_not_matter(items, rnd):
         vials_of(count_lots(shuffled, vial_ug=VIAL)[0])
 
 
-def _best(preps, life_min=24 * 60, lead=15):
+def _best(preps, life_min=24 * 60, lead=30):
     """The fewest vials by brute force: each bag either draws from the open lots or opens
-    one, lots ordered by expiry (exhaustive over which lots a bag uses first)."""
+    one, lots ordered by expiry (exhaustive over which lots a bag uses first). ``lead`` is
+    count_lots's default: the vial is reconstituted 30 min before compounding ends."""
     order = sorted(preps, key=lambda p: p.prepared_at)
     v = micro(VIAL)
 
@@ -122,6 +123,7 @@ def _best(preps, life_min=24 * 60, lead=15):
 @settings(max_examples=60, deadline=None)
 @given(st.lists(st.tuples(st.integers(0, 3 * 24 * 60 // 15), st.floats(1.0, 60.0)),
                 min_size=1, max_size=5))
+@example(items=[(0, 1.0), (95, 1.0)])  # the second bag 15 min after the lot's 24 h
 def test_the_greedy_opens_the_fewest_vials(items):
     """Oldest lot first, new vials only when needed: no other order of draws opens fewer."""
     preps = [_prep(i, 15 * q, round(d, 3)) for i, (q, d) in enumerate(items)]

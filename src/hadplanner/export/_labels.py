@@ -694,6 +694,10 @@ PHARMACY_LABELS: dict[str, dict[str, Any]] = {
         "saved": "Le plan commun économise {n} flacon(s) ({eur}) sur les plans patient par "
                  "patient.",
         "practice_missing": "Pratique non calculée : {why}.",
+        "contents_check": "Contenu des poches : {stab} mL de stabilisant par poche et un "
+                          "débit unique de {rate} mL/h, valeurs par défaut de data/drugs.yaml "
+                          "(copie secondaire du RCP, pratique de la thèse) : à vérifier sur "
+                          "le RCP en vigueur.",
         "sheet": {"preparations": "préparations", "sessions": "séances", "lots": "lots",
                   "comparison": "comparaison", "moves": "déplacements"},
         "yes": "oui",
@@ -760,6 +764,9 @@ PHARMACY_LABELS: dict[str, dict[str, Any]] = {
         "lots": "Reconstituted vial lots",
         "saved": "The joint plan saves {n} vial(s) ({eur}) over the single-patient plans.",
         "practice_missing": "Practice not computed: {why}.",
+        "contents_check": "Bag contents: {stab} mL of stabiliser per bag and one pump rate "
+                          "of {rate} mL/h, defaults of data/drugs.yaml (a secondary copy of "
+                          "the SmPC, the thesis's practice): check against the current SmPC.",
         "sheet": {"preparations": "preparations", "sessions": "sessions", "lots": "lots",
                   "comparison": "comparison", "moves": "moves"},
         "yes": "yes",

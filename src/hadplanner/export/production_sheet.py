@@ -440,6 +440,10 @@ def joint_summary(plan: PharmacyPlan, lang: str = "fr") -> str:
         lines.append(w["skipped"].format(ids=", ".join(plan.skipped)))
     if plan.comparison.practice is None and plan.comparison.practice_note:
         lines.append(w["practice_missing"].format(why=plan.comparison.practice_note))
+    bag = next((b for p in plan.patients for c in p.plan.cycles for b in c.bags), None)
+    if bag is not None:
+        lines.append(w["contents_check"].format(stab=L.number(bag.stabiliser_ml, 1, lang),
+                                                rate=L.number(bag.pump_rate_ml_h, 1, lang)))
     return "\n".join(lines) + "\n"
 
 
