@@ -20,6 +20,7 @@ import contextlib
 import copy
 import io
 import json
+import math
 import re
 import shutil
 import tempfile
@@ -34,6 +35,7 @@ from hadplanner.cli import app
 from hadplanner.cli.boundary import run_cli
 from hadplanner.models.request import Patient, Request, Settings
 from hadplanner.models.territory import HAD
+from hadplanner.pharmacy.settings import PharmacySettings
 
 from .counts import CHECKED
 
@@ -637,3 +639,80 @@ def test_valid_side_files_are_accepted():
         assert code == 0, err
         assert any((folder / "c").iterdir())
         shutil.rmtree(folder / "c")
+
+
+# -- the PUI's settings (pharmacie.yaml) ---------------------------------------------------
+
+PHARMACY = {"capacity_per_day": 6, "capacity_per_slot": 2, "had_capacity": {"had-pasteur": 4},
+            "vial_stability_h": 24, "closed": ["2027-03-10"], "time_limit_s": 2,
+            "weights": {"vial": 1000, "preparations": 1}}
+
+PHARMACY_BAD: dict[tuple, list[Any]] = {
+    ("capacity_per_day",): [0, -1, 501, 6.5, True, "6", None, [], float("inf")],
+    ("capacity_per_slot",): [0, 2.5, False, "deux"],
+    ("had_capacity", "had-pasteur"): [0, 1.5, True, "4", None],
+    ("had_capacity",): [[4], "had-pasteur"],
+    ("vial_stability_h",): [0, 0.1, 169, -24, "24 h", True, float("nan")],
+    ("closed", 0): ["2027-02-30", "10/03/2027", 20270310, "2027-03-10/2027-03-01"],
+    ("time_limit_s",): [0, -1, 36_001, "vite", float("inf")],
+    ("weights", "vial"): [0, -1000, 0.5],
+    ("weights",): [[1000], "vials"],
+}
+"""Values each field of pharmacie.yaml must refuse (bounds, types, dates)."""
+
+
+@st.composite
+def bad_pharmacy_settings(draw) -> tuple[str, bytes]:
+    data = copy.deepcopy(PHARMACY)
+    kind = draw(st.sampled_from(["value", "unknown", "text", "shape"]))
+    if kind == "value":
+        path = draw(st.sampled_from(sorted(PHARMACY_BAD, key=str)))
+        value = draw(st.sampled_from(PHARMACY_BAD[path]))
+        if isinstance(value, float) and not math.isfinite(value):
+            word = ".nan" if value != value else ".inf"  # YAML's spelling
+            text = dump(data, "yaml").replace(f"{path[0]}: {get(data, path)}",
+                                              f"{path[0]}: {word}")
+            return f"pharmacy {path}", text.encode()
+        data = put(data, path, value)
+    elif kind == "unknown":
+        name = draw(st.from_regex(r"[a-z_]{1,14}", fullmatch=True).filter(
+            lambda k: k not in PharmacySettings.model_fields))
+        data = put(data, (name,), draw(st.sampled_from([1, "x", True])))
+    elif kind == "shape":
+        return "pharmacy shape", draw(st.sampled_from(
+            [b"- 6\n- 2\n", b"6\n", b"capacity_per_day 6\n", b"{capacity_per_day: [6\n"]))
+    text = dump(data, "yaml")
+    if kind == "text":
+        mutants = text_mutations(text, "yaml", "capacity_per_day", "7")
+        mutants.pop("empty")  # an empty pharmacie.yaml means the defaults (README)
+        name = draw(st.sampled_from(sorted(mutants)))
+        return f"pharmacy {name}", mutants[name]
+    return f"pharmacy {kind}", text.encode()
+
+
+@budget(150)
+@given(bad_pharmacy_settings())
+def test_malformed_pharmacy_settings_are_refused_in_one_line(case):
+    """A malformed pharmacie.yaml beside the patients: exit 1, one line naming it, nothing
+    written, before any plan is made."""
+    kind, raw = case
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        (folder / "H001.yaml").write_text(dump(REQUEST, "yaml"), encoding="utf-8")
+        (folder / "pharmacie.yaml").write_bytes(raw)
+        code, _out, err = run(["pharmacy", str(folder), "--out", str(folder / "out"),
+                               "--from", "2027-03-01", "--weeks", "1", "--quiet"])
+        assert_refused(code, err, folder, "pharmacie.yaml")
+    CHECKED["pharmacy settings refused"] += 1
+
+
+def test_valid_pharmacy_settings_are_used():
+    """The base of the mutations is valid: the joint plan runs with it."""
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        (folder / "H001.yaml").write_text(dump(REQUEST, "yaml"), encoding="utf-8")
+        (folder / "pharmacie.yaml").write_text(dump(PHARMACY, "yaml"), encoding="utf-8")
+        code, out, err = run(["pharmacy", str(folder), "--out", str(folder / "out"),
+                              "--from", "2027-03-01", "--weeks", "1", "--quiet"])
+        assert code == 0, err
+        assert "6 préparation(s) par jour" in out

@@ -108,3 +108,22 @@ def test_capacity_no_plan_meets_is_exit_2(capsys, tmp_path):
     assert f"3 preparations on {day} (capacity 1 a day)" in stderr, stderr
     assert len(stderr.strip().splitlines()) == 1
     assert not out.exists()
+
+
+@pytest.mark.parametrize("content, words", [
+    (b'{"patients": []}', "not a joint plan"),
+    (b'{"solver": {}, "solver": {}}', "written twice"),
+    (b"\xff\xfe{\x00}\x00", "UTF-16"),
+    (b'{"solver": {"status": "optimal"}}', "plan_production.json"),
+])
+def test_a_bad_previous_plan_is_one_line(capsys, tmp_path, content, words):
+    """--previous reads the joint plan like every other input: size, UTF-8, strict JSON,
+    the model's fields; one line, nothing written."""
+    previous = tmp_path / "plan_production.json"
+    previous.write_bytes(content)
+    out = tmp_path / "o"
+    code, _stdout, stderr = _run(capsys, *SPRING, "--out", str(out), "--quiet",
+                                 "--previous", str(previous), "--now", "2027-04-20T08:00")
+    assert code == 1 and words in stderr, stderr
+    assert len(stderr.strip().splitlines()) == 1 and stderr.startswith("error: ")
+    assert not out.exists()

@@ -232,13 +232,14 @@ def register(app: typer.Typer) -> None:
                                     "options")
             before = None
             if previous is not None:
-                try:
-                    before = PharmacyPlan.model_validate_json(previous.read_bytes())
-                except OSError as exc:
-                    raise InputError(f"--previous {previous}: {exc.strerror}") from None
-                except ValueError as exc:
+                from hadplanner.io.reading import load_document
+                from hadplanner.io.validation import validate
+
+                doc = load_document(previous, "joint-plan")
+                if not isinstance(doc.data, dict) or "solver" not in doc.data:
                     raise InputError(f"--previous {previous}: not a joint plan of hadplanner "
-                                     f"pharmacy ({str(exc).splitlines()[0]})") from None
+                                     "pharmacy (its plan_production.json)")
+                before = validate(PharmacyPlan, doc.data, doc.where)
             report = _Progress(lang, quiet)
             cases = load_cases(folder, territory)
             day = parse_day(start, "--from") if start is not None else default_start(cases)

@@ -73,6 +73,9 @@ LIMITS: dict[str, Limit] = {
     "communes-france": Limit(16 * MIB, "the national commune centres", "about 1.4 MB"),
     "hospitals": Limit(4 * MIB, "a hospital list", "about 30 kB for a region"),
     "access-rules": Limit(1 * MIB, "the access rules", "about 25 kB"),
+    "pharmacy-settings": Limit(256 * KIB, "the PUI's settings (pharmacie.yaml)", "under 1 kB"),
+    "joint-plan": Limit(256 * MIB, "a joint plan of hadplanner pharmacy (JSON)",
+                        "about 1 MB for 10 patients over 8 weeks"),
 }
 """Size limits per kind of input file, checked before reading (issue 7)."""
 

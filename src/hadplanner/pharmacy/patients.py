@@ -94,7 +94,7 @@ def load_settings(folder: Path | None) -> PharmacySettings:
             from hadplanner.io.reading import load_document
             from hadplanner.io.validation import validate
 
-            doc = load_document(path, "pharmacy settings")
+            doc = load_document(path, "pharmacy-settings")
             if doc.data is None:
                 return PharmacySettings()
             if not isinstance(doc.data, dict):
