@@ -107,3 +107,51 @@ def test_a_previous_plan_needs_now(before):
     with pytest.raises(InputError, match="--now"):
         plan_pharmacy(cases, PharmacySettings(**QUICK), start=START, weeks=8,
                       previous=previous)
+
+
+def _closed_day(previous):
+    """The first production day of the previous plan after the frozen near future."""
+    limit = NOW + dt.timedelta(hours=48)
+    return min(b.prepared_at.astimezone(PARIS).date() for r in previous.patients
+               for c in r.plan.cycles for b in c.bags if b.prepared_at >= limit)
+
+
+@pytest.fixture(scope="module")
+def closure(before):
+    """An event at NOW: the PUI will be closed on a production day of the previous plan."""
+    cases, previous = before
+    day = _closed_day(previous)
+    plan = plan_pharmacy(cases, PharmacySettings(closed=[(day, day)], **QUICK), start=START,
+                         weeks=8, previous=previous, now=NOW)
+    return day, plan
+
+
+def test_a_pui_closure_moves_only_the_bags_of_that_day_onwards(before, closure):
+    """The PUI closed on a day: nothing is compounded that day any more, frozen bags stay,
+    and the report lists exactly the bags that changed, all after the frozen near future."""
+    _, previous = before
+    day, after = closure
+    old, new = _bags(previous), _bags(after)
+    assert not [k for k, (p, _s, _e) in new.items() if p.astimezone(PARIS).date() == day]
+    limit = NOW + dt.timedelta(hours=48)
+    for key, (p, s, _e) in old.items():
+        if p < limit or s < limit:
+            assert new[key] == old[key]
+    moved_off = {k for k, (p, _s, _e) in old.items() if p.astimezone(PARIS).date() == day}
+    listed = {(m.patient_id, m.cycle, m.bag) for m in after.moved}
+    assert moved_off and moved_off <= listed
+    assert listed == {k for k in old.keys() | new.keys() if old.get(k) != new.get(k)}
+    assert all(r.plan.checked for r in after.patients)
+
+
+def test_a_closure_no_plan_survives_names_the_patient(before):
+    """A closure that leaves a cycle without a window: one error naming patient, closure and
+    the instant, nothing planned."""
+    from hadplanner.errors import InfeasiblePlanError
+
+    cases, previous = before
+    day = dt.date(2027, 5, 14)  # the Friday before a Monday change of P007
+    with pytest.raises(InfeasiblePlanError, match=r"P007 with the PUI closed on 2027-05-14.*"
+                                                  r"no production window can feed"):
+        plan_pharmacy(cases, PharmacySettings(closed=[(day, day)], **QUICK), start=START,
+                      weeks=8, previous=previous, now=NOW)

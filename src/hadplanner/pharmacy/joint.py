@@ -115,7 +115,12 @@ def _under_pui(case: PatientCase, closed: tuple[tuple[dt.date, dt.date], ...]) -
     prod = st.production.model_copy(update={"closed": closed})
     request = case.request.model_copy(update={"settings": st.model_copy(
         update={"production": prod})})
-    own = plan_request(request)
+    try:
+        own = plan_request(request)
+    except InfeasiblePlanError as exc:
+        days = ", ".join(a.isoformat() if a == b else f"{a}..{b}" for a, b in closed)
+        raise InfeasiblePlanError(f"{case.patient_id} with the PUI closed on {days}: "
+                                  f"{exc}") from None
     own = own.model_copy(update={"warnings": case.own.warnings})
     return replace(case, request=request, own=own)
 
@@ -508,7 +513,10 @@ def _candidate_cycles(active: Active, previous: PharmacyPlan | None, hz: _Horizo
                     f"{spec.t0.isoformat(timespec='minutes')}, before --now, and is not in the "
                     "previous plan: its first bags cannot be prepared in the past; plan it "
                     "without --previous, or leave it out")
-            graph = cycle_graph(spec, cal, case.request.settings, hz.prep_from)
+            try:
+                graph = cycle_graph(spec, cal, case.request.settings, hz.prep_from)
+            except InfeasiblePlanError as exc:  # say whose cycle it is
+                raise InfeasiblePlanError(f"{case.patient_id} {exc}") from None
             prefix = (0,) if not frozen else tuple(
                 graph.node_of(b.start) for b in frozen) + (graph.node_of(frozen[-1].end),)
             if int(graph.layer[prefix[-1]]) < 0:
@@ -522,8 +530,11 @@ def _candidate_cycles(active: Active, previous: PharmacyPlan | None, hz: _Horizo
             kept = own is not None
             if own is None and spec.number in own_cycles and not frozen:
                 own = own_path(graph, own_cycles[spec.number])
-            cs = candidates(graph, own=own, prefix=prefix, random_plans=st.random_plans,
-                            seed=st.seed + 7919 * len(cycles))
+            try:
+                cs = candidates(graph, own=own, prefix=prefix, random_plans=st.random_plans,
+                                seed=st.seed + 7919 * len(cycles))
+            except InfeasiblePlanError as exc:
+                raise InfeasiblePlanError(f"{case.patient_id} {exc}") from None
             cycles.append(_Cycle(ci, spec, cs, frozen, [], kept and cs.own >= 0))
     return cycles
 
