@@ -34,3 +34,23 @@ def browser():
         b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         yield b
         b.close()
+
+
+@pytest.fixture
+def open_offline(browser):
+    """Open a local file in a fresh browser context with the network off (only ``file:``
+    requests pass); returns the page, the context closed after the test."""
+    contexts = []
+
+    def open_(path: Path):
+        context = browser.new_context(offline=True)
+        contexts.append(context)
+        page = context.new_page()
+        page.route("**/*", lambda route: route.continue_()
+                   if route.request.url.startswith("file:") else route.abort())
+        page.goto(path.as_uri())
+        return page
+
+    yield open_
+    for context in contexts:
+        context.close()

@@ -29,20 +29,11 @@ def files(tmp_path_factory):
     return out
 
 
-def _open(browser, path):
-    context = browser.new_context(offline=True)
-    page = context.new_page()
-    page.route("**/*", lambda route: route.continue_() if route.request.url.startswith("file:")
-               else route.abort())
-    page.goto(path.as_uri())
-    return context, page
 
-
-def test_file_prints_to_a4_pages(browser, files):
+def test_file_prints_to_a4_pages(open_offline, files):
     """Printed by Chromium (CSS page size), every page is A4 and the letter starts a page."""
-    context, page = _open(browser, files["fr"])
+    page = open_offline(files["fr"])
     pdf = page.pdf(prefer_css_page_size=True, print_background=True)
-    context.close()
     boxes = re.findall(rb"/MediaBox\s*\[\s*0 0 ([\d.]+) ([\d.]+)\s*\]", pdf)
     pages = re.findall(rb"/Type\s*/Page[^s]", pdf)
     assert len(pages) >= 2 and len(boxes) >= len(pages)
@@ -51,9 +42,9 @@ def test_file_prints_to_a4_pages(browser, files):
         assert float(h) == pytest.approx(A4_POINTS[1], abs=1.5)
 
 
-def test_file_reads_in_french_with_the_letter_ready_to_sign(browser, files):
+def test_file_reads_in_french_with_the_letter_ready_to_sign(open_offline, files):
     """The page is French, its sections are there, and the ARS letter is on its own page."""
-    context, page = _open(browser, files["fr"])
+    page = open_offline(files["fr"])
     assert page.evaluate("document.documentElement.lang") == "fr"
     text = page.inner_text("body")
     for heading in ("1. Prise en charge à domicile", "2. Recours",
@@ -66,13 +57,11 @@ def test_file_reads_in_french_with_the_letter_ready_to_sign(browser, files):
     body = letter.inner_text()
     assert "Objet : demande de dérogation" in body and "Lautrec (81139)" in body
     assert "HAD du CH d'Albi" in body and "P007 (pseudonyme)" in body
-    context.close()
 
 
-def test_english_file_keeps_the_letter_in_french(browser, files):
+def test_english_file_keeps_the_letter_in_french(open_offline, files):
     """--lang en: the file is English; the request to the ARS stays French."""
-    context, page = _open(browser, files["en"])
+    page = open_offline(files["en"])
     text = page.inner_text("body")
     assert "1. Care at home" in text and "Prise en charge à domicile" not in text
     assert "Objet : demande de dérogation" in page.locator("section.letter").inner_text()
-    context.close()

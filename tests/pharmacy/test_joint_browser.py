@@ -19,25 +19,16 @@ def sheets(spring_plan, tmp_path_factory):
     return path
 
 
-def _open(browser, path):
-    context = browser.new_context(offline=True)
-    page = context.new_page()
-    page.route("**/*", lambda route: route.continue_() if route.request.url.startswith("file:")
-               else route.abort())
-    page.goto(path.as_uri())
-    return context, page
 
-
-def test_sheets_print_on_a4_landscape_one_day_a_page(browser, sheets, spring_plan):
+def test_sheets_print_on_a4_landscape_one_day_a_page(open_offline, sheets, spring_plan):
     """Every printed page is A4 landscape; each production day starts a page of its own, so
     there are at least as many pages as days plus the summary."""
-    context, page = _open(browser, sheets)
+    page = open_offline(sheets)
     days = page.locator("section.day")
     assert days.count() == len(spring_plan.sessions)
     assert all(days.nth(i).evaluate("e => getComputedStyle(e).breakBefore") in
                ("page", "always") for i in range(days.count()))
     pdf = page.pdf(prefer_css_page_size=True, print_background=True)
-    context.close()
     boxes = re.findall(rb"/MediaBox\s*\[\s*0 0 ([\d.]+) ([\d.]+)\s*\]", pdf)
     pages = re.findall(rb"/Type\s*/Page[^s]", pdf)
     assert len(pages) >= len(spring_plan.sessions) + 1
@@ -47,9 +38,9 @@ def test_sheets_print_on_a4_landscape_one_day_a_page(browser, sheets, spring_pla
         assert float(h) == pytest.approx(A4_LANDSCAPE[1], abs=1.5)
 
 
-def test_sheets_read_in_french_with_every_bag_and_its_lots(browser, sheets, spring_plan):
+def test_sheets_read_in_french_with_every_bag_and_its_lots(open_offline, sheets, spring_plan):
     """On screen: French, each day's sheet lists its bags with pseudonym and lots."""
-    context, page = _open(browser, sheets)
+    page = open_offline(sheets)
     assert page.evaluate("document.documentElement.lang") == "fr"
     first = spring_plan.sessions[0]
     day = page.locator("section.day").first
@@ -59,4 +50,3 @@ def test_sheets_read_in_french_with_every_bag_and_its_lots(browser, sheets, spri
         assert prep.patient_id in text
         for draw in prep.draws:
             assert draw.lot in text
-    context.close()
