@@ -80,27 +80,20 @@ def patient_list(as_json: JsonOpt = False) -> None:
     Example: hadplanner patient list
     """
     from hadplanner.export import _labels as L
-    from hadplanner.register.service import list_patients
+    from hadplanner.register.service import patient_rows
 
-    now = _now()
-    rows = []
-    for v in list_patients():
-        nxt = v.next_change(now)
-        rows.append({"pseudonym": v.pseudonym, "plan_version": v.plan_version,
-                     "had_id": v.had_id, "care": v.care_status,
-                     "next_change": None if nxt is None else nxt[0].isoformat(),
-                     "next_change_by": None if nxt is None else nxt[1],
-                     "events_pending": v.pending})
+    rows = patient_rows(_now())
     if as_json:
         _echo_json(rows)
         return
     if not rows:
         typer.echo("Registre vide.")
         return
-    for r, v in zip(rows, list_patients(), strict=True):
-        nxt = v.next_change(now)
-        when = "traitement terminé" if nxt is None else \
-            f"prochain changement {L.when(nxt[0], 'fr', year=True)} ({L.changed_by(nxt[1])})"
+    for r in rows:
+        when = "traitement terminé" if r["next_change"] is None else (
+            f"prochain changement "
+            f"{L.when(dt.datetime.fromisoformat(r['next_change']), 'fr', year=True)} "
+            f"({L.changed_by(r['next_change_by'])})")
         pend = f", {r['events_pending']} événement(s) à replanifier" if r["events_pending"] else ""
         typer.echo(f"{r['pseudonym']:<10} plan v{r['plan_version']}  {r['had_id'] or '-':<22} "
                    f"{when}{pend}")

@@ -193,6 +193,20 @@ def list_patients(*, url: str | None = None) -> list[PatientView]:
         return [_view(s, p) for p in rows]
 
 
+def patient_rows(now: dt.datetime, *, url: str | None = None) -> list[dict[str, Any]]:
+    """The register's patients as ``patient list --json`` and ``GET /api/patients`` give
+    them: version of the plan, HAD, care status, the next bag change after ``now``."""
+    rows = []
+    for v in list_patients(url=url):
+        nxt = v.next_change(now)
+        rows.append({"pseudonym": v.pseudonym, "plan_version": v.plan_version,
+                     "had_id": v.had_id, "care": v.care_status,
+                     "next_change": None if nxt is None else nxt[0].isoformat(),
+                     "next_change_by": None if nxt is None else nxt[1],
+                     "events_pending": v.pending})
+    return rows
+
+
 def record_event(pseudonym: str, event: Any, *, user: str | None = None,
                  url: str | None = None) -> int:
     """Record an event (checked against the plan in force and the events before it).

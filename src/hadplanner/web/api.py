@@ -70,18 +70,9 @@ def _patients(guard: Any) -> APIRouter:
 
     @r.get("/patients", summary="Patients du registre (patient list --json)")
     def patients(request: Request) -> Response:
-        from hadplanner.register.service import list_patients, now_paris
+        from hadplanner.register.service import now_paris, patient_rows
 
-        now = now_paris()
-        rows = []
-        for v in list_patients(url=state_of(request).db_url):
-            nxt = v.next_change(now)
-            rows.append({"pseudonym": v.pseudonym, "plan_version": v.plan_version,
-                         "had_id": v.had_id, "care": v.care_status,
-                         "next_change": None if nxt is None else nxt[0].isoformat(),
-                         "next_change_by": None if nxt is None else nxt[1],
-                         "events_pending": v.pending})
-        return as_json(rows)
+        return as_json(patient_rows(now_paris(), url=state_of(request).db_url))
 
     @r.post("/patients", status_code=201,
             summary="Admettre un patient : parcours, plan vérifié, version 1 "
