@@ -273,3 +273,17 @@ def exhaustive_min_bags(w: World) -> int | None:
 def reachable_end(w: World) -> bool:
     """Whether any safe plan exists on the grid (forward search, latest-p oracle)."""
     return exhaustive_min_bags(w) is not None
+
+
+def assert_latest_instant_decides(w: World, seed: int, arcs: int = 60) -> None:
+    """On ``arcs`` random arcs of ``w``: trying every production instant decides a bag as
+    the latest instant alone does (the planner's WLOG rule)."""
+    import random
+
+    nodes = w.nodes
+    rnd = random.Random(seed)
+    for _ in range(arcs):
+        i = rnd.randrange(len(nodes) - 1)
+        j = rnd.randrange(i + 1, len(nodes))
+        feas, _ = w.arc_enumerated(nodes[i], nodes[j], i == 0)
+        assert feas == w.arc_latest(nodes[i], nodes[j], i == 0)

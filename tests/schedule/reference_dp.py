@@ -151,3 +151,18 @@ def longest_short_bag(gr: P._Grid, st: Settings, free: Settings,
                         best = (d, k, k + d)
                     break
     return best
+
+
+def assert_planner_is_reference(spec: CycleSpec, cal, st) -> None:
+    """The planner's layered search gives the reference DP's plan, or both find none."""
+    import pytest
+
+    from hadplanner.errors import InfeasiblePlanError
+
+    gr = P._build_grid(spec, cal, st)
+    ref = reference_solve(spec, gr, st)
+    if ref is None:
+        with pytest.raises(InfeasiblePlanError):
+            P._solve(spec, gr, st)
+    else:
+        assert P._solve(spec, gr, st) == ref

@@ -15,8 +15,15 @@ from hadplanner.schedule import planner as P
 from hadplanner.schedule.calendars import calendars_from_settings
 from hadplanner.schedule.regimen import CycleSpec
 
-from .bruteforce import World, cost_of_path, enumerate_best, hours, plus
-from .reference_dp import reference_solve
+from .bruteforce import (
+    World,
+    assert_latest_instant_decides,
+    cost_of_path,
+    enumerate_best,
+    hours,
+    plus,
+)
+from .reference_dp import assert_planner_is_reference, reference_solve
 
 
 def small_world(seed: int) -> World:
@@ -103,26 +110,14 @@ def test_planner_matches_exhaustive_search(seed: int) -> None:
 def test_latest_preparation_is_enough(seed: int) -> None:
     """Deciding a bag with the latest production instant = trying every instant (WLOG proof)."""
     w = small_world(seed)
-    nodes = w.nodes
-    rnd = random.Random(seed)
-    for _ in range(60):
-        i = rnd.randrange(len(nodes) - 1)
-        j = rnd.randrange(i + 1, len(nodes))
-        feas, _ = w.arc_enumerated(nodes[i], nodes[j], i == 0)
-        assert feas == w.arc_latest(nodes[i], nodes[j], i == 0)
+    assert_latest_instant_decides(w, seed)
 
 
 @pytest.mark.parametrize("seed", SEEDS)
 def test_layered_search_gives_the_reference_plan(seed: int) -> None:
     """The vectorised layered search and the plain pure-Python DP give the same plan."""
     w = small_world(seed)
-    gr = P._build_grid(w.spec, w.cal, w.st)
-    ref = reference_solve(w.spec, gr, w.st)
-    if ref is None:
-        with pytest.raises(InfeasiblePlanError):
-            P._solve(w.spec, gr, w.st)
-        return
-    assert P._solve(w.spec, gr, w.st) == ref
+    assert_planner_is_reference(w.spec, w.cal, w.st)
 
 
 @pytest.mark.parametrize("seed", SEEDS)
@@ -193,13 +188,7 @@ def test_layered_search_gives_the_reference_plan_when_the_floor_binds(seed: int)
     """The same with min_bag_h just above a bag the unconstrained optimum needs."""
     w = floored_world(seed)
     assert w is not None
-    gr = P._build_grid(w.spec, w.cal, w.st)
-    ref = reference_solve(w.spec, gr, w.st)
-    if ref is None:
-        with pytest.raises(InfeasiblePlanError):
-            P._solve(w.spec, gr, w.st)
-        return
-    assert P._solve(w.spec, gr, w.st) == ref
+    assert_planner_is_reference(w.spec, w.cal, w.st)
 
 
 @pytest.mark.parametrize("seed", FLOORED)

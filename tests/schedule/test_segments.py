@@ -27,7 +27,7 @@ from hadplanner.schedule.checker import check_plan
 from hadplanner.schedule.planner import plan_request
 from hadplanner.schedule.regimen import cycle_specs
 
-from .bruteforce import World, enumerate_best, hours, plus
+from .bruteforce import World, assert_latest_instant_decides, enumerate_best, hours, plus
 from .reference_dp import reference_solve
 from .test_bruteforce import planner_cost, small_world
 
@@ -108,13 +108,7 @@ SEEDS = list(range(100))
 def test_latest_preparation_is_enough_with_a_lower_bound(seed: int) -> None:
     """With no preparation before prep_from, the latest slot still decides every bag."""
     w = segment_world(seed)
-    nodes = w.nodes
-    rnd = random.Random(seed)
-    for _ in range(60):
-        i = rnd.randrange(len(nodes) - 1)
-        j = rnd.randrange(i + 1, len(nodes))
-        feas, _ = w.arc_enumerated(nodes[i], nodes[j], i == 0)
-        assert feas == w.arc_latest(nodes[i], nodes[j], i == 0)
+    assert_latest_instant_decides(w, seed)
 
 
 @pytest.mark.parametrize("seed", SEEDS)
