@@ -134,3 +134,21 @@ def test_outcomes_were_varied() -> None:
     print(dict(sorted(OUTCOMES.items())))
     if OUTCOMES:
         assert sum(v for k, v in OUTCOMES.items() if k.startswith("planned")) >= 10
+
+
+def test_a_readmission_from_the_discharge_instant_at_the_cycle_end() -> None:
+    """Found by the property test: a readmission up to the cycle's end, then another from
+    that very instant (the stay goes on). The first cycle keeps the stay as it was planned;
+    the request extends it; both plans pass the checker and keep the past."""
+    request, plan = example("P001")
+    end = plan.cycles[0].end
+    first = parse_event({"kind": "readmission", "at": (end - dt.timedelta(hours=150)).isoformat(),
+                         "until": end.isoformat()})
+    res = replan(request, plan, first)
+    assert check_plan(res.plan, res.request, transport_h=res.plan.transport_h) == []
+    second = parse_event({"kind": "readmission", "at": end.isoformat(),
+                          "until": (end + dt.timedelta(minutes=20)).isoformat()})
+    again = replan(res.request, res.plan, second)
+    assert check_plan(again.plan, again.request, transport_h=again.plan.transport_h) == []
+    assert past_problems(res.plan, again.plan, second.instant) == []
+    assert again.request.ward_periods[-1].end == end + dt.timedelta(minutes=20)

@@ -213,8 +213,14 @@ def check_plan(plan: Plan, request: Request, transport_h: float | None = None) -
                 and _u(cp.stopped_at) != _u(cr.stopped_at)):
             bad(n, None, "stop", f"the plan says stopped at {cp.stopped_at}, the request "
                 f"{cr.stopped_at}")
+        # Readmissions compared within the cycle: a stay recorded while the cycle ran and
+        # extended after its end (a new readmission from the discharge instant) is the same
+        # stay for this cycle.
+        c0, c1 = _u(cp.start), _u(cp.end)
+        within = {(max(a, c0), min(b, c1)) for a, b in wards if a <= c1 and b >= c0}
         for period in cp.ward_periods:
-            if (_u(period.start), _u(period.end)) not in wards:
+            a, b = _u(period.start), _u(period.end)
+            if (max(a, c0), min(b, c1)) not in within:
                 bad(n, None, "ward", f"readmission {_iso(period.start)} - {_iso(period.end)} is "
                     "not in the request")
         if not cp.bags:
