@@ -231,3 +231,4 @@ def test_a_patient_with_an_event_is_kept_out(first_visit, pharmacist, register_u
     assert row is not None and row.group(1) == REPLANNED.replace("'", "&#39;")
     assert in_sessions(html) == {"P003", "P007"}
     assert 'id="patient-P005"' not in html
+    assert 'id="excluded-warning"' in html and "ne sont pas comptées" in html
