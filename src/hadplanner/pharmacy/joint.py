@@ -32,7 +32,7 @@ import datetime as dt
 import math
 import statistics
 from collections import defaultdict
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import cast
 
@@ -40,7 +40,7 @@ import numpy as np
 
 from hadplanner.errors import InfeasiblePlanError, InputError, UnsafePlanError
 from hadplanner.models.drug import load_drug
-from hadplanner.models.plan import ChangedBy, CyclePlan, Plan
+from hadplanner.models.plan import Bag, ChangedBy, CyclePlan, Plan
 from hadplanner.models.request import PARIS, UTC, Request
 from hadplanner.pharmacy import lots as lotlib
 from hadplanner.pharmacy import model as jm
@@ -478,14 +478,25 @@ def plan_pharmacy(
         frozen_bags=sum(len(c.frozen) for c in cycles), skipped=tuple(skipped))
 
 
+def _meeting(case: PatientCase, h0: dt.datetime, h1: dt.datetime) -> list[CycleSpec]:
+    specs = cycle_specs(case.request, load_drug(case.request.drug),
+                        transport_h=case.request.settings.transport_h)
+    return [s for s in specs if s.t0 < h1 and s.t_end > h0]
+
+
+def cycles_meeting(case: PatientCase, start: dt.date, weeks: int) -> list[CycleSpec]:
+    """The patient's cycles that meet the horizon of ``weeks`` weeks from ``start`` (each is
+    planned whole): those :func:`plan_pharmacy` plans."""
+    return _meeting(case, wall(start, dt.time(0, 0)),
+                    wall(start + dt.timedelta(days=7 * weeks), dt.time(0, 0)))
+
+
 def _active(cases: Sequence[PatientCase], hz: _Horizon) -> tuple[Active, list[str]]:
     """The patients with a cycle meeting the horizon, and those without."""
     active: Active = []
     skipped: list[str] = []
     for case in cases:
-        specs = cycle_specs(case.request, load_drug(case.request.drug),
-                            transport_h=case.request.settings.transport_h)
-        meeting = [s for s in specs if s.t0 < hz.h1 and s.t_end > hz.h0]
+        meeting = _meeting(case, hz.h0, hz.h1)
         if meeting:
             active.append((case, meeting))
         else:
@@ -713,23 +724,32 @@ def _why_not(result: jm.Result, data: jm.ProblemData, st: PharmacySettings,
             "(time_limit_s)")
 
 
-def _own_conflict(active: Active, st: PharmacySettings, caps: dict[str, int | None]) -> str:
-    """Where the patients' own plans meet: the first day, slot and HAD day their own
-    plans (each made alone) fill beyond a capacity, with who (the instant to act on)."""
+def _loads(bags: Iterable[tuple[str, Bag]], had_of: dict[str, str | None]
+           ) -> tuple[dict[dt.date, list[str]], dict[dt.datetime, list[str]],
+                      dict[tuple[str, dt.date], list[str]]]:
+    """Who fills each production day, each preparation instant (slot) and each HAD's day
+    of bag-change visits, from ``(patient id, bag)`` pairs."""
     per_day: dict[dt.date, list[str]] = defaultdict(list)
     per_slot: dict[dt.datetime, list[str]] = defaultdict(list)
     visits: dict[tuple[str, dt.date], list[str]] = defaultdict(list)
-    for case, specs in active:
-        numbers = {s.number for s in specs}
-        for cyc in case.own.cycles:
-            if cyc.number not in numbers:
-                continue
-            for b in cyc.bags:
-                pid = case.patient_id
-                per_day[b.prepared_at.astimezone(PARIS).date()].append(pid)
-                per_slot[b.prepared_at.astimezone(PARIS)].append(pid)
-                if b.changed_by == ChangedBy.had_nurse and case.had_id is not None:
-                    visits[(case.had_id, b.start.astimezone(PARIS).date())].append(pid)
+    for pid, b in bags:
+        at = b.prepared_at.astimezone(PARIS)
+        per_day[at.date()].append(pid)
+        per_slot[at].append(pid)
+        had = had_of.get(pid)
+        if b.changed_by == ChangedBy.had_nurse and had is not None:
+            visits[(had, b.start.astimezone(PARIS).date())].append(pid)
+    return per_day, per_slot, visits
+
+
+def _own_conflict(active: Active, st: PharmacySettings, caps: dict[str, int | None]) -> str:
+    """Where the patients' own plans meet: the first day, slot and HAD day their own
+    plans (each made alone) fill beyond a capacity, with who (the instant to act on)."""
+    per_day, per_slot, visits = _loads(
+        ((case.patient_id, b) for case, specs in active
+         for cyc in case.own.cycles if cyc.number in {s.number for s in specs}
+         for b in cyc.bags),
+        {case.patient_id: case.had_id for case, _ in active})
     found = []
     days = sorted(d for d, who in per_day.items() if len(who) > st.capacity_per_day)
     if days:
@@ -844,15 +864,10 @@ def _figures(plans: Sequence[Plan], days: Sequence[dt.date], st: PharmacySetting
     bags = [(p.patient_id, b) for p in plans for c in p.cycles for b in c.bags]
     lots, _ = _lots(plans, vial_ug, st)
     vials = lotlib.vials_of(lots)
-    per_day: dict[dt.date, int] = defaultdict(int)
-    per_slot: dict[int, int] = defaultdict(int)
-    visits: dict[tuple[str, dt.date], int] = defaultdict(int)
-    for pid, b in bags:
-        per_day[b.prepared_at.astimezone(PARIS).date()] += 1
-        per_slot[_epoch(b.prepared_at)] += 1
-        had = had_of.get(pid)
-        if b.changed_by == ChangedBy.had_nurse and had is not None:
-            visits[(had, b.start.astimezone(PARIS).date())] += 1
+    days_of, slots_of, visits_of = _loads(bags, had_of)
+    per_day = {d: len(who) for d, who in days_of.items()}
+    per_slot = {t: len(who) for t, who in slots_of.items()}
+    visits = {k: len(who) for k, who in visits_of.items()}
     counts = [per_day.get(d, 0) for d in days] or [0]
     return Figures(
         bags=len(bags), vials_per_bag=sum(b.vials for _, b in bags), vials=vials,

@@ -123,25 +123,12 @@ def joint_plan(request: Request, first: dt.date, weeks: int) -> JointResult:
                                                             weeks))
 
 
-def _meets_horizon(case: Any, first: dt.date, weeks: int) -> bool:
-    """A cycle of the patient meets the horizon (as the joint planner selects them)."""
-    from hadplanner.models.drug import load_drug
-    from hadplanner.schedule.calendars import wall
-    from hadplanner.schedule.regimen import cycle_specs
-
-    h0 = wall(first, dt.time(0, 0))
-    h1 = wall(first + dt.timedelta(days=7 * weeks), dt.time(0, 0))
-    specs = cycle_specs(case.request, load_drug(case.request.drug),
-                        transport_h=case.request.settings.transport_h)
-    return any(s.t0 < h1 and s.t_end > h0 for s in specs)
-
-
 def solve_joint(views: list[Any], territory: str, first: dt.date, weeks: int) -> JointResult:
     """The joint plan of register patients (see the module docstring); errors as French
     messages, never raised."""
     from hadplanner.errors import InfeasiblePlanError, InputError
     from hadplanner.models.request import PARIS
-    from hadplanner.pharmacy.joint import plan_pharmacy
+    from hadplanner.pharmacy.joint import cycles_meeting, plan_pharmacy
     from hadplanner.pharmacy.patients import cases_from_register
     from hadplanner.pharmacy.settings import PharmacySettings
 
@@ -154,7 +141,7 @@ def solve_joint(views: list[Any], territory: str, first: dt.date, weeks: int) ->
         error = ("Aucun patient du registre à planifier ensemble" +
                  (" : ceux du registre sont gardés tels quels (voir ci-dessous)."
                   if excluded else "."))
-    elif not any(_meets_horizon(c, first, weeks) for c in cases):
+    elif not any(cycles_meeting(c, first, weeks) for c in cases):
         error = (f"Aucun patient du registre n'a de cure {span} : choisissez une autre date "
                  "de début ou un horizon plus long.")
     else:
