@@ -118,9 +118,15 @@ def joint_plan(request: Request, first: dt.date, weeks: int) -> JointResult:
     web = state_of(request)
     views = list_patients(url=web.db_url)
     key = (register_key(views), first, weeks)
-    with web.joint_lock:  # one solve at a time; a second visitor waits for the first's plan
-        return web.joint_plans.get(key, lambda: solve_joint(views, web.territory, first,
-                                                            weeks))
+
+    def solve_once() -> JointResult:
+        # One solve at a time; a visitor who waited looks in the cache again first (the
+        # plan may have been made meanwhile). A cached plan never waits for a solve.
+        with web.joint_lock:
+            return web.joint_plans.get(key, lambda: solve_joint(views, web.territory, first,
+                                                                weeks))
+
+    return web.joint_plans.get(key, solve_once)
 
 
 def solve_joint(views: list[Any], territory: str, first: dt.date, weeks: int) -> JointResult:
