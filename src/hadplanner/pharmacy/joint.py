@@ -69,7 +69,7 @@ from hadplanner.pharmacy.settings import PharmacySettings
 from hadplanner.pharmacy.slots import Job, assign_day
 from hadplanner.schedule import planner as _pl
 from hadplanner.schedule.bags import make_bag
-from hadplanner.schedule.calendars import Calendar, calendars_from_settings, wall
+from hadplanner.schedule.calendars import Calendar, Calendars, calendars_from_settings, wall
 from hadplanner.schedule.checker import assert_safe
 from hadplanner.schedule.regimen import CycleSpec, cycle_specs
 from hadplanner.schedule.totals import totals_of
@@ -509,7 +509,8 @@ def _active(cases: Sequence[PatientCase], hz: _Horizon) -> tuple[Active, list[st
 
 def _candidate_cycles(active: Active, previous: PharmacyPlan | None, hz: _Horizon,
                       st: PharmacySettings) -> list[_Cycle]:
-    """Each cycle's graph, frozen prefix and candidate plans."""
+    """Each cycle's graph, frozen prefix and candidate plans; a cycle with none is refused
+    naming its patient."""
     cycles: list[_Cycle] = []
     for ci, (case, specs) in enumerate(active):
         cal = calendars_from_settings(case.request.settings)
@@ -525,29 +526,36 @@ def _candidate_cycles(active: Active, previous: PharmacyPlan | None, hz: _Horizo
                     "previous plan: its first bags cannot be prepared in the past; plan it "
                     "without --previous, or leave it out")
             try:
-                graph = cycle_graph(spec, cal, case.request.settings, hz.prep_from)
+                cs, kept = _cycle_candidates(case, spec, cal, own_cycles.get(spec.number),
+                                             frozen, previous, hz, st,
+                                             st.seed + 7919 * len(cycles))
             except InfeasiblePlanError as exc:  # say whose cycle it is
-                raise InfeasiblePlanError(f"{case.patient_id} {exc}") from None
-            prefix = (0,) if not frozen else tuple(
-                graph.node_of(b.start) for b in frozen) + (graph.node_of(frozen[-1].end),)
-            if int(graph.layer[prefix[-1]]) < 0:
-                after = "" if hz.prep_from is None else \
-                    f" with no bag prepared before {hz.prep_from.isoformat(timespec='minutes')}"
-                raise InfeasiblePlanError(
-                    f"{case.patient_id} cycle {spec.number}: no safe plan continues from "
-                    f"{_at(int(graph.grid.times[prefix[-1]])).isoformat(timespec='minutes')}"
-                    f"{after}")
-            own = _previous_path(previous, case.patient_id, graph)
-            kept = own is not None
-            if own is None and spec.number in own_cycles and not frozen:
-                own = own_path(graph, own_cycles[spec.number])
-            try:
-                cs = candidates(graph, own=own, prefix=prefix, random_plans=st.random_plans,
-                                seed=st.seed + 7919 * len(cycles))
-            except InfeasiblePlanError as exc:
                 raise InfeasiblePlanError(f"{case.patient_id} {exc}") from None
             cycles.append(_Cycle(ci, spec, cs, frozen, [], kept and cs.own >= 0))
     return cycles
+
+
+def _cycle_candidates(case: PatientCase, spec: CycleSpec, cal: Calendars,
+                      own_cycle: CyclePlan | None, frozen: tuple,
+                      previous: PharmacyPlan | None, hz: _Horizon, st: PharmacySettings,
+                      seed: int) -> tuple[CandidateSet, bool]:
+    """One cycle's candidate plans after its frozen bags, and whether the previous joint
+    plan's path is among them (kept)."""
+    graph = cycle_graph(spec, cal, case.request.settings, hz.prep_from)
+    prefix = (0,) if not frozen else tuple(
+        graph.node_of(b.start) for b in frozen) + (graph.node_of(frozen[-1].end),)
+    if int(graph.layer[prefix[-1]]) < 0:
+        after = "" if hz.prep_from is None else \
+            f" with no bag prepared before {hz.prep_from.isoformat(timespec='minutes')}"
+        raise InfeasiblePlanError(
+            f"cycle {spec.number}: no safe plan continues from "
+            f"{_at(int(graph.grid.times[prefix[-1]])).isoformat(timespec='minutes')}{after}")
+    own = _previous_path(previous, case.patient_id, graph)
+    kept = own is not None
+    if own is None and own_cycle is not None and not frozen:
+        own = own_path(graph, own_cycle)
+    return candidates(graph, own=own, prefix=prefix, random_plans=st.random_plans,
+                      seed=seed), kept
 
 
 def _problem(active: Active, cycles: list[_Cycle], slots: _Slots,
